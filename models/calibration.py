@@ -1,0 +1,169 @@
+"""Benchmark calibration with exact replication (MODEL.md §1).
+
+1. From base production ``S0_r`` and consumption ``D0_r``, solve the minimum-cost transportation
+   problem of net exports to net imports under base trade costs (transport plus base tariffs)::
+
+       minimise Σ_ij c_ij x_ij   s.t.  Σ_j x_ij = S0_i,  Σ_i x_ij = D0_j,  x ≥ 0
+
+   Its duals are regional price differences; anchoring them so that the reference region's price
+   equals the observed reference price gives base border prices ``P0_r``.
+2. Where an exporter's observed domestic price lies below the price the duals imply (China's
+   domestic NdPr price below the ex-China price), the gap is encoded as a base export wedge
+   (an :class:`ExportTax` on all its exports). A uniform wedge on every arc out of one exporter
+   does not change the cost-minimising flows (its total exports are fixed), only its price.
+3. Each curve is calibrated through ``(P0_r, S0_r)`` and ``(P0_r, D0_r)`` with the elasticities.
+
+With base policies the equilibrium then satisfies every KKT condition at ``(S0, D0, P0)``, so the
+model returns the base data (tested).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+
+from .curves import calibrate_curve
+from .equilibrium import EquilibriumModel, policy_trade_costs
+from .errors import InfeasibleError, ModelInputError
+from .market import Market, check_regions
+from .policies import ExportTax, Scenario
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A calibrated market together with the base policies and the base-year data it replicates.
+
+    Attributes
+    ----------
+    market : Market
+    base_scenario : Scenario
+        Base-year policies (base tariffs and the export wedge); every scenario extends it.
+    prices : pandas.Series
+        ``P0_r``, base border prices (USD/kg).
+    production, consumption : pandas.Series
+        ``S0_r``, ``D0_r`` (kt).
+    flows : pandas.DataFrame
+        The base-year flows of the transportation problem (kt).
+    export_wedge : pandas.Series
+        Base export wedge by region (USD/kg), zero where none.
+    """
+
+    market: Market
+    base_scenario: Scenario
+    prices: pd.Series
+    production: pd.Series
+    consumption: pd.Series
+    flows: pd.DataFrame
+    export_wedge: pd.Series
+
+    def model(self, scenario: Scenario | None = None, **kwargs) -> EquilibriumModel:
+        """An :class:`EquilibriumModel` of ``scenario`` (default: the base scenario)."""
+        return EquilibriumModel(self.market, scenario or self.base_scenario,
+                                benchmark_prices=self.prices, **kwargs)
+
+    def solve(self, scenario: Scenario | None = None, **kwargs):
+        return self.model(scenario, **kwargs).solve()
+
+
+def _series(name: str, value, regions) -> pd.Series:
+    if not isinstance(value, pd.Series):
+        value = pd.Series(value, index=list(regions)) if np.ndim(value) else pd.Series(float(value), index=list(regions))
+    check_regions(f"{name} (index)", value.index, regions)
+    missing = [r for r in regions if r not in value.index]
+    if missing:
+        raise ModelInputError(f"{name}", missing, f"a value for every region {list(regions)}")
+    return value.loc[list(regions)].astype(float)
+
+
+def calibrate_benchmark(mineral: str, regions, production, consumption, reference_price: float,
+                        reference_region: str, transport_cost: pd.DataFrame, demand_elasticity,
+                        supply_elasticity, base_scenario: Scenario | None = None,
+                        observed_prices: dict[str, float] | None = None, curve: str = "linear",
+                        balance_tolerance: float = 1e-6) -> Benchmark:
+    """Calibrate a market that replicates the base year exactly.
+
+    Parameters
+    ----------
+    production, consumption : pandas.Series or mapping, kt by region.
+        World production must equal world consumption within ``balance_tolerance`` (relative).
+    reference_price : float
+        Observed price (USD/kg) in ``reference_region``, the anchor of all prices.
+    transport_cost : pandas.DataFrame
+        ``t_ij`` (USD/kg).
+    demand_elasticity, supply_elasticity : float or Series by region
+        Point elasticities at the benchmark (demand < 0 < supply).
+    base_scenario : Scenario, optional
+        Base-year tariffs; they enter the transport problem's costs.
+    observed_prices : dict, optional
+        Observed domestic prices of exporters below the implied price, e.g. ``{"CHN": 60.0}``:
+        the gap becomes a base export wedge.
+    curve : {"linear", "isoelastic"}
+    """
+    regions = tuple(regions)
+    check_regions("reference_region", reference_region, regions)
+    s0 = _series("production", production, regions)
+    d0 = _series("consumption", consumption, regions)
+    for name, ser in (("production", s0), ("consumption", d0)):
+        bad = ser[(ser < 0) | ~np.isfinite(ser)]
+        if len(bad):
+            raise ModelInputError(f"{name}[{bad.index[0]}]", bad.iloc[0], "a non-negative quantity (kt)")
+    if not np.isfinite(reference_price) or reference_price <= 0:
+        raise ModelInputError("reference_price", reference_price, "a positive price (USD/kg)")
+    total_s, total_d = float(s0.sum()), float(d0.sum())
+    if total_s <= 0 or abs(total_s - total_d) > balance_tolerance * max(total_s, total_d):
+        raise ModelInputError("production vs consumption", (total_s, total_d),
+                              f"equal world totals within {balance_tolerance:.0e} (relative)")
+    ed = _series("demand_elasticity", demand_elasticity, regions)
+    es = _series("supply_elasticity", supply_elasticity, regions)
+    base = base_scenario or Scenario(name="benchmark")
+
+    # A placeholder market with the transport costs lets us reuse the policy-matrix code.
+    shell = Market(mineral, regions, {}, {}, transport_cost)
+    imp, exp = policy_trade_costs(shell, base, None)
+    cost = shell.transport_cost.to_numpy() + imp + exp
+    n = len(regions)
+    x = cp.Variable((n, n), nonneg=True)
+    supply_rows = cp.sum(x, axis=1) == s0.to_numpy() * (total_d / total_s)
+    demand_cols = cp.sum(x, axis=0) == d0.to_numpy()
+    problem = cp.Problem(cp.Minimize(cp.sum(cp.multiply(cost, x))), [supply_rows, demand_cols])
+    problem.solve(solver=cp.CLARABEL)
+    if problem.status != cp.OPTIMAL:
+        raise InfeasibleError(str(problem.status), "the base transportation problem has no solution")
+    # KKT of the transport problem: u_i + v_j <= c_ij; prices p_j = v_j, w_i = -u_i (up to a constant).
+    v = np.asarray(demand_cols.dual_value, dtype=float)
+    u = np.asarray(supply_rows.dual_value, dtype=float)
+    # cvxpy's duals of equality constraints in a minimisation: gradient sign convention -> price = -dual
+    p = -v
+    w = u
+    ref = regions.index(reference_region)
+    shift = reference_price - p[ref]
+    p, w = p + shift, w + shift
+    wedge = pd.Series(0.0, index=list(regions), name="export_wedge")
+    scenario = base
+    for region, observed in (observed_prices or {}).items():
+        check_regions("observed_prices", region, regions)
+        if not np.isfinite(observed) or observed <= 0:
+            raise ModelInputError(f"observed_prices[{region}]", observed, "a positive price (USD/kg)")
+        k = regions.index(region)
+        gap = float(w[k] - observed)
+        if gap > 0 and s0[region] > d0[region]:
+            wedge[region] = gap
+            p[k] = w[k] = observed
+            scenario = scenario.extend(export_taxes=ExportTax(region, gap))
+    # consumers are calibrated at their border price p, producers at their supply price w
+    prices = pd.Series(np.where(d0.to_numpy() > 0, p, w), index=list(regions), name="P0")
+    supply_prices = pd.Series(w, index=list(regions), name="W0")
+    for name, ser, qty in (("border", prices, d0), ("supply", supply_prices, s0)):
+        bad = ser[(ser <= 0) & (qty > 0)]
+        if len(bad):
+            raise ModelInputError(f"implied base {name} price[{bad.index[0]}]", float(bad.iloc[0]),
+                                  "a positive price: trade costs exceed the reference price")
+    demand = {r: calibrate_curve(curve, "demand", prices[r], d0[r], ed[r]) for r in regions if d0[r] > 0}
+    supply = {r: calibrate_curve(curve, "supply", supply_prices[r], s0[r], es[r])
+              for r in regions if s0[r] > 0}
+    market = Market(mineral, regions, demand, supply, transport_cost)
+    flows = pd.DataFrame(np.asarray(x.value), index=pd.Index(regions, name="origin"),
+                         columns=pd.Index(regions, name="destination")).clip(lower=0.0)
+    return Benchmark(market, scenario, prices, s0, d0, flows, wedge)

@@ -1,0 +1,182 @@
+"""Demand and supply curves of one region for one mineral.
+
+Quantities are in kt and prices in USD/kg, so a price times a quantity is USD million.
+
+Two families, both calibrated through a benchmark point ``(P0, Q0)`` with an elasticity:
+
+* :class:`LinearCurve`, the tangent at the benchmark: inverse curve ``P(Q) = intercept + slope * Q``
+  (``slope < 0`` for demand, ``> 0`` for supply). It makes the equilibrium a quadratic programme.
+* :class:`IsoelasticCurve`: ``P(Q) = P0 * (Q / Q0) ** (1 / elasticity)``. It makes a power-cone
+  programme.
+
+Each curve knows the area under itself, ``A(Q) = ∫ P(q) dq`` (as a cvxpy expression for the
+programme and as a number for the welfare accounting), and its quantity at a given price,
+``Q(f)``, which the price-floor bounds use.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import cvxpy as cp
+import numpy as np
+
+from .errors import ModelInputError
+
+Side = Literal["demand", "supply"]
+
+
+def _check_side(side: str) -> None:
+    if side not in ("demand", "supply"):
+        raise ModelInputError("side", side, "'demand' or 'supply'")
+
+
+def check_elasticity(field: str, side: str, elasticity: float) -> float:
+    """Return ``elasticity`` as a float if its sign fits ``side`` (demand < 0 < supply), else raise."""
+    _check_side(side)
+    value = float(elasticity)
+    if not np.isfinite(value) or value == 0:
+        raise ModelInputError(field, elasticity, "a finite, non-zero number")
+    if side == "demand" and value >= 0:
+        raise ModelInputError(field, elasticity, "a negative number (demand falls as price rises)")
+    if side == "supply" and value <= 0:
+        raise ModelInputError(field, elasticity, "a positive number (supply rises with price)")
+    return value
+
+
+def _check_benchmark(field: str, price: float, quantity: float) -> None:
+    if not np.isfinite(price) or price <= 0:
+        raise ModelInputError(f"{field}.price", price, "a positive price in USD/kg")
+    if not np.isfinite(quantity) or quantity < 0:
+        raise ModelInputError(f"{field}.quantity", quantity, "a non-negative quantity in kt")
+
+
+@dataclass(frozen=True)
+class LinearCurve:
+    """Linear inverse curve ``P(Q) = intercept + slope * Q``.
+
+    Parameters
+    ----------
+    side : {"demand", "supply"}
+    intercept : float
+        Price at zero quantity, USD/kg (the choke price of demand, the entry price of supply).
+    slope : float
+        USD/kg per kt; negative for demand, positive for supply.
+    """
+
+    side: Side
+    intercept: float
+    slope: float
+
+    def __post_init__(self):
+        _check_side(self.side)
+        if not (np.isfinite(self.intercept) and np.isfinite(self.slope)):
+            raise ModelInputError(f"{self.side}.intercept/slope", (self.intercept, self.slope),
+                                  "finite numbers")
+        if self.side == "demand" and self.slope >= 0:
+            raise ModelInputError("demand.slope", self.slope, "a negative slope")
+        if self.side == "supply" and self.slope <= 0:
+            raise ModelInputError("supply.slope", self.slope, "a positive slope")
+        if self.side == "demand" and self.intercept <= 0:
+            raise ModelInputError("demand.intercept", self.intercept, "a positive choke price")
+
+    @classmethod
+    def through(cls, side: Side, price: float, quantity: float, elasticity: float) -> "LinearCurve":
+        """The tangent at ``(price, quantity)`` with point elasticity ``elasticity``.
+
+        ``slope = price / (elasticity * quantity)`` and ``intercept = price - slope * quantity``,
+        so ``intercept = price * (1 - 1 / elasticity)``.
+        """
+        _check_benchmark(side, price, quantity)
+        e = check_elasticity(f"{side}.elasticity", side, elasticity)
+        if quantity == 0:
+            raise ModelInputError(f"{side}.quantity", quantity,
+                                  "a positive benchmark quantity to calibrate a curve through")
+        slope = price / (e * quantity)
+        return cls(side, price - slope * quantity, slope)
+
+    def price(self, quantity):
+        """Inverse curve ``P(Q)``."""
+        return self.intercept + self.slope * np.asarray(quantity, dtype=float)
+
+    def quantity_at(self, price: float) -> float:
+        """``Q(f) = max(0, (f - intercept) / slope)``."""
+        return float(max(0.0, (price - self.intercept) / self.slope))
+
+    def area(self, quantity):
+        """``A(Q) = intercept * Q + slope * Q**2 / 2``."""
+        q = np.asarray(quantity, dtype=float)
+        return self.intercept * q + 0.5 * self.slope * q ** 2
+
+    def area_expr(self, q: cp.Expression, shift: cp.Expression | float = 0.0) -> cp.Expression:
+        """cvxpy expression of ``A(Q) - shift * Q`` (``shift`` is a producer subsidy)."""
+        return (self.intercept - shift) * q + 0.5 * self.slope * cp.square(q)
+
+
+@dataclass(frozen=True)
+class IsoelasticCurve:
+    """Constant-elasticity inverse curve ``P(Q) = P0 * (Q / Q0) ** (1 / elasticity)``.
+
+    The area under a constant-elasticity demand curve from zero is infinite when demand is
+    inelastic, so :meth:`area` measures it from the benchmark quantity and adds the area under the
+    tangent line up to the benchmark: ``A(Q) = A_lin(Q0) + ∫_{Q0}^{Q} P(q) dq``. Welfare *changes*
+    are exact whatever the constant.
+    """
+
+    side: Side
+    benchmark_price: float
+    benchmark_quantity: float
+    elasticity: float
+
+    def __post_init__(self):
+        _check_benchmark(self.side, self.benchmark_price, self.benchmark_quantity)
+        check_elasticity(f"{self.side}.elasticity", self.side, self.elasticity)
+        if self.benchmark_quantity == 0:
+            raise ModelInputError(f"{self.side}.quantity", 0.0, "a positive benchmark quantity")
+        if self.elasticity == -1.0:
+            raise ModelInputError("demand.elasticity", -1.0, "any negative value except exactly -1")
+
+    @classmethod
+    def through(cls, side: Side, price: float, quantity: float, elasticity: float) -> "IsoelasticCurve":
+        return cls(side, float(price), float(quantity), float(elasticity))
+
+    @property
+    def _power(self) -> float:
+        return 1.0 + 1.0 / self.elasticity
+
+    @property
+    def _scale(self) -> float:
+        """Coefficient ``k`` of ``∫ P = k * Q**power``: ``k = P0 * Q0 / power / Q0**power``."""
+        p0, q0 = self.benchmark_price, self.benchmark_quantity
+        return p0 * q0 / self._power / q0 ** self._power
+
+    def _offset(self) -> float:
+        tangent = LinearCurve.through(self.side, self.benchmark_price, self.benchmark_quantity,
+                                      self.elasticity)
+        return float(tangent.area(self.benchmark_quantity)) - self._scale * self.benchmark_quantity ** self._power
+
+    def price(self, quantity):
+        q = np.asarray(quantity, dtype=float)
+        return self.benchmark_price * (q / self.benchmark_quantity) ** (1.0 / self.elasticity)
+
+    def quantity_at(self, price: float) -> float:
+        return float(self.benchmark_quantity * (price / self.benchmark_price) ** self.elasticity)
+
+    def area(self, quantity):
+        q = np.asarray(quantity, dtype=float)
+        return self._scale * q ** self._power + self._offset()
+
+    def area_expr(self, q: cp.Expression, shift: cp.Expression | float = 0.0) -> cp.Expression:
+        return self._scale * cp.power(q, self._power, approx=False) + self._offset() - shift * q
+
+
+Curve = LinearCurve | IsoelasticCurve
+
+
+def calibrate_curve(kind: str, side: Side, price: float, quantity: float, elasticity: float) -> Curve:
+    """Build a curve of ``kind`` (``"linear"`` or ``"isoelastic"``) through a benchmark point."""
+    if kind == "linear":
+        return LinearCurve.through(side, price, quantity, elasticity)
+    if kind == "isoelastic":
+        return IsoelasticCurve.through(side, price, quantity, elasticity)
+    raise ModelInputError("curve", kind, "'linear' or 'isoelastic'")

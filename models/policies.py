@@ -1,0 +1,233 @@
+"""Policies as data. A :class:`Scenario` combines any of them; the equilibrium model turns each into
+a term or a constraint of one convex programme (MODEL.md §2).
+
+=====================  =================================================  ============================
+policy                 formulation                                        wedge (dual)
+=====================  =================================================  ============================
+Tariff, ExportTax      added to the unit trade cost ``t_ij``               revenue = rate × flow
+Bloc                   members' mutual tariffs removed, a common external  revenue = rate × flow
+                       tariff on imports from non-members
+ProducerSubsidy        supply curve shifted down by ``s``                   cost ``s · S_r``
+ExportQuota            ``Σ_{j∈J} x_ij ≤ Q`` (``Q = 0``: a ban)              licence rent per kt
+LevyFloor              ``D_j ≤ D_j(f)`` and ``S_j ≥ S_j(f)``                levy ``λ_j``, top-up ``μ_j``
+StockpileFloor         a buyer ``K ≥ 0`` valued at ``f``, ``K ≤ B / f``     floor holds while ``K < B/f``
+CfdFloor               ``S_i ≥ S_i(f)`` for covered producers               top-up ``f − w_i`` per unit
+=====================  =================================================  ============================
+
+Prices are USD/kg, quantities kt, budgets USD million (so ``B / f`` is in kt).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ModelInputError
+
+ALL = "ALL"
+
+
+def _nonneg(field_name: str, value: float, unit: str) -> float:
+    v = float(value)
+    if not np.isfinite(v) or v < 0:
+        raise ModelInputError(field_name, value, f"a finite non-negative number ({unit})")
+    return v
+
+
+def _positive(field_name: str, value: float, unit: str) -> float:
+    v = float(value)
+    if not np.isfinite(v) or v <= 0:
+        raise ModelInputError(field_name, value, f"a finite positive number ({unit})")
+    return v
+
+
+def _regions(field_name: str, value) -> tuple[str, ...] | str:
+    if value == ALL or value is None:
+        return ALL
+    if isinstance(value, str):
+        value = (value,)
+    value = tuple(value)
+    if not value or not all(isinstance(r, str) and r for r in value):
+        raise ModelInputError(field_name, value, f"a non-empty list of region ids or {ALL!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Tariff:
+    """An import tariff levied by ``destination`` on goods from ``origin``.
+
+    ``specific`` is in USD/kg; ``ad_valorem`` is a share of the benchmark landed price
+    ``P0_origin + t_ij`` and is converted to a specific rate at benchmark prices.
+    """
+
+    origin: tuple[str, ...] | str
+    destination: tuple[str, ...] | str
+    specific: float = 0.0
+    ad_valorem: float = 0.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "origin", _regions("tariff.origin", self.origin))
+        object.__setattr__(self, "destination", _regions("tariff.destination", self.destination))
+        object.__setattr__(self, "specific", _nonneg("tariff.specific", self.specific, "USD/kg"))
+        object.__setattr__(self, "ad_valorem", _nonneg("tariff.ad_valorem", self.ad_valorem, "a share"))
+
+
+@dataclass(frozen=True)
+class ExportTax:
+    """An export tax (or any export wedge) levied by ``origin`` on shipments to ``destinations``.
+
+    The base-year gap between China's domestic price and the ex-China price enters as one.
+    """
+
+    origin: str
+    rate: float
+    destinations: tuple[str, ...] | str = ALL
+
+    def __post_init__(self):
+        object.__setattr__(self, "destinations", _regions("export_tax.destinations", self.destinations))
+        object.__setattr__(self, "rate", _nonneg("export_tax.rate", self.rate, "USD/kg"))
+
+
+@dataclass(frozen=True)
+class Bloc:
+    """A preferential zone: tariffs between ``members`` removed, ``external_tariff`` (USD/kg) on
+    imports into members from non-members."""
+
+    members: tuple[str, ...]
+    external_tariff: float = 0.0
+
+    def __post_init__(self):
+        members = _regions("bloc.members", self.members)
+        if members == ALL:
+            raise ModelInputError("bloc.members", self.members, "a non-empty list of region ids")
+        object.__setattr__(self, "members", members)
+        object.__setattr__(self, "external_tariff",
+                           _nonneg("bloc.external_tariff", self.external_tariff, "USD/kg"))
+
+
+@dataclass(frozen=True)
+class ProducerSubsidy:
+    """A per-unit subsidy ``s`` (USD/kg) to producers in ``region``: ``P^s_r`` shifts down by ``s``."""
+
+    region: str
+    rate: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "rate", _nonneg("subsidy.rate", self.rate, "USD/kg"))
+
+
+@dataclass(frozen=True)
+class ExportQuota:
+    """``Σ_{j ∈ destinations} x_ij ≤ quantity`` for ``i = origin``; ``quantity = 0`` is a ban."""
+
+    origin: str
+    destinations: tuple[str, ...] | str = ALL
+    quantity: float = 0.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "destinations", _regions("quota.destinations", self.destinations))
+        object.__setattr__(self, "quantity", _nonneg("quota.quantity", self.quantity, "kt"))
+
+
+def ExportBan(origin: str, destinations=ALL) -> ExportQuota:
+    """An export ban from ``origin`` to ``destinations``: a quota of zero."""
+    return ExportQuota(origin, destinations, 0.0)
+
+
+@dataclass(frozen=True)
+class LevyFloor:
+    """A price floor ``f`` held by a variable levy in ``regions`` ("adjustable tariffs").
+
+    Consumers and producers in each region face ``max(p_j, f)``: ``D_j ≤ D_j(f)`` and
+    ``S_j ≥ S_j(f)``. The levy ``λ_j`` is the dual of the demand bound, the production top-up
+    ``μ_j`` the dual of the supply bound; levy revenue ``λ_j D_j − μ_j S_j``. When the floor makes a
+    region a net exporter at a border price below ``f``, that revenue is negative: an implicit
+    export subsidy, reported as such.
+    """
+
+    regions: tuple[str, ...]
+    level: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "regions", _regions("levy_floor.regions", self.regions))
+        object.__setattr__(self, "level", _positive("levy_floor.level", self.level, "USD/kg"))
+
+
+@dataclass(frozen=True)
+class StockpileFloor:
+    """A buyer of last resort at ``level`` in ``location`` with ``budget`` (USD million).
+
+    Adds ``K = Σ_{i ∈ eligible} y_i ≥ 0`` valued at ``f`` in the objective, ``K ≤ B / f``. The floor
+    holds while ``K < B / f``. ``eligible_origins`` restricts which regions may sell to it.
+    """
+
+    location: str
+    level: float
+    budget: float
+    eligible_origins: tuple[str, ...] | str = ALL
+
+    def __post_init__(self):
+        object.__setattr__(self, "level", _positive("stockpile_floor.level", self.level, "USD/kg"))
+        object.__setattr__(self, "budget", _nonneg("stockpile_floor.budget", self.budget, "USD million"))
+        object.__setattr__(self, "eligible_origins",
+                           _regions("stockpile_floor.eligible_origins", self.eligible_origins))
+
+
+@dataclass(frozen=True)
+class CfdFloor:
+    """A contract for difference: covered producers in ``regions`` receive at least ``level``.
+
+    ``S_i ≥ S_i(f)``; the government pays the top-up ``μ_i = f − w_i`` per unit sold.
+    """
+
+    regions: tuple[str, ...]
+    level: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "regions", _regions("cfd_floor.regions", self.regions))
+        object.__setattr__(self, "level", _positive("cfd_floor.level", self.level, "USD/kg"))
+
+
+Floor = LevyFloor | StockpileFloor | CfdFloor
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named combination of policies for one mineral's market."""
+
+    name: str = "benchmark"
+    tariffs: tuple[Tariff, ...] = ()
+    export_taxes: tuple[ExportTax, ...] = ()
+    bloc: Bloc | None = None
+    subsidies: tuple[ProducerSubsidy, ...] = ()
+    quotas: tuple[ExportQuota, ...] = ()
+    floors: tuple[Floor, ...] = field(default=())
+
+    def __post_init__(self):
+        for name in ("tariffs", "export_taxes", "subsidies", "quotas", "floors"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        kinds = {"tariffs": Tariff, "export_taxes": ExportTax, "subsidies": ProducerSubsidy,
+                 "quotas": ExportQuota, "floors": (LevyFloor, StockpileFloor, CfdFloor)}
+        for name, kind in kinds.items():
+            for item in getattr(self, name):
+                if not isinstance(item, kind):
+                    raise ModelInputError(f"scenario.{name}", item, f"instances of {kind}")
+        if self.bloc is not None and not isinstance(self.bloc, Bloc):
+            raise ModelInputError("scenario.bloc", self.bloc, "a Bloc or None")
+
+    def with_policies(self, name: str | None = None, **changes) -> "Scenario":
+        """A copy with some fields replaced (lists replaced whole; see :meth:`extend` to add)."""
+        from dataclasses import replace
+        return replace(self, name=name or self.name, **changes)
+
+    def extend(self, name: str | None = None, **additions) -> "Scenario":
+        """A copy with ``additions`` appended to the policy lists (``bloc`` replaced)."""
+        from dataclasses import replace
+        changes = {}
+        for key, value in additions.items():
+            if key == "bloc":
+                changes[key] = value
+            else:
+                extra = value if isinstance(value, (list, tuple)) else (value,)
+                changes[key] = tuple(getattr(self, key)) + tuple(extra)
+        return replace(self, name=name or self.name, **changes)

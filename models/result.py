@@ -1,0 +1,243 @@
+"""The result of one equilibrium solve, read into labelled pandas objects.
+
+Welfare accounting (MODEL.md §3), per region ``r``, in USD million per year::
+
+    CS_r  = A^d_r(D_r) − P^c_r D_r                    consumer price P^c = p + λ (levy)
+    PS_r  = P^p_r S_r − A^s_r(S_r)                    producer price P^p = w + μ + s
+    G_r   = tariff revenue + export-tax revenue + λ_r D_r − μ_r S_r − s_r S_r − stockpile outlay
+    R_r   = Σ_q ρ_q × (shipments under quota q from r)   (licence rent of export controls)
+    V_r   = K × p_r  at the stockpile's location       (inventory valued at the scenario price)
+    W_r   = CS_r + PS_r + G_r + R_r + V_r
+
+Identities (tested): ``Σ_r W_r = Σ A^d − Σ A^s − transport cost + V`` and
+``Σ_r W_r = objective − Σ s·S + tariff and export-tax revenue − f_K K + V``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import SolverError
+from .market import Market
+
+WELFARE_COLUMNS = ("consumer_surplus", "producer_surplus", "tariff_revenue", "export_tax_revenue",
+                   "levy_revenue", "cfd_cost", "subsidy_cost", "stockpile_outlay", "government",
+                   "quota_rent", "stockpile_value", "total")
+
+
+@dataclass
+class RawSolution:
+    """Primal values and duals as numpy arrays in the market's region order (internal)."""
+
+    demand: np.ndarray
+    supply: np.ndarray
+    flows: np.ndarray
+    border_price: np.ndarray
+    supply_price: np.ndarray
+    levy: np.ndarray
+    levy_topup: np.ndarray
+    cfd_topup: np.ndarray
+    subsidy: np.ndarray
+    tariff: np.ndarray
+    export_tax: np.ndarray
+    transport: np.ndarray
+    quota_rent: np.ndarray
+    quota_masks: list
+    stockpile_purchases: np.ndarray
+    stockpile_price: float
+    stockpile_level: float
+    stockpile_cap: float
+    stockpile_location: str | None
+    objective: float
+    solve_time: float
+
+    def check_finite(self) -> None:
+        """Raise if any value is NaN or infinite: never hand a NaN to a caller."""
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+                raise SolverError("nan", f"the solver returned non-finite values in {name}")
+
+    def region_arrays(self) -> dict[str, np.ndarray]:
+        """Per-region prices and quantities (fast path used by sweeps)."""
+        x = self.flows
+        off = x - np.diag(np.diag(x))
+        exports = off.sum(axis=1)
+        imports = off.sum(axis=0)
+        y = self.stockpile_purchases
+        if y.any():
+            loc = self._loc_index
+            y_off = y.copy()
+            y_off[loc] = 0.0
+            exports = exports + y_off
+            imports = imports.copy()
+            imports[loc] += y_off.sum()
+        return {
+            "consumer_price": self.border_price + self.levy,
+            "producer_price": self.supply_price + self.levy_topup + self.cfd_topup + self.subsidy,
+            "border_price": self.border_price,
+            "supply_price": self.supply_price,
+            "demand": self.demand,
+            "supply": self.supply,
+            "exports": exports,
+            "imports": imports,
+            "net_exports": exports - imports,
+        }
+
+    _loc_index: int = field(default=-1, repr=False)
+
+
+class EquilibriumResult:
+    """One solved equilibrium.
+
+    Attributes
+    ----------
+    market, scenario : the inputs.
+    regions : pandas.DataFrame
+        Index region. ``consumer_price`` (``p + λ``), ``producer_price`` (``w + μ + s``),
+        ``border_price`` (``p``, dual of the demand balance), ``supply_price`` (``w``, dual of the
+        supply balance) in USD/kg; ``demand``, ``supply``, ``exports``, ``imports``,
+        ``net_exports`` in kt.
+    flows : pandas.DataFrame
+        ``x_ij`` in kt, origin index × destination columns (stockpile purchases excluded).
+    wedges : pandas.DataFrame
+        Index region. ``levy`` (λ), ``levy_topup`` (μ of a levy floor), ``cfd_topup``, ``subsidy``
+        in USD/kg; ``implicit_export_subsidy`` in USD million (the cost of a levy floor that makes
+        the region a net exporter below the floor).
+    quota_rents : pandas.DataFrame
+        One row per export quota: origin, shipped (kt), rent (USD/kg), rent_total (USD million).
+    stockpile : pandas.Series
+        location, level, price paid, purchases (kt), cap (kt), outlay and budget used (USD million),
+        ``floor_holds`` (purchases below the cap), and purchases by origin.
+    welfare : pandas.DataFrame
+        Index region, columns ``WELFARE_COLUMNS`` in USD million per year.
+    transport_cost : float
+        USD million per year spent on freight (a real resource cost, not a transfer).
+    objective, solve_time, solver, parameters : the programme's value, the solver's time (s),
+        the solver's name, and the parameter values solved at.
+    """
+
+    def __init__(self, market: Market, scenario, raw: RawSolution, solver: str, parameters: dict):
+        self.market, self.scenario, self.raw = market, scenario, raw
+        self.solver, self.parameters = solver, parameters
+        self.objective, self.solve_time = raw.objective, raw.solve_time
+        regions = list(market.regions)
+        arrays = raw.region_arrays()
+        self.regions = pd.DataFrame(arrays, index=pd.Index(regions, name="region"))
+        self.flows = pd.DataFrame(raw.flows, index=pd.Index(regions, name="origin"),
+                                  columns=pd.Index(regions, name="destination"))
+        self.welfare = self._welfare(arrays)
+        levy_rev = self.welfare["levy_revenue"].to_numpy()
+        self.wedges = pd.DataFrame({
+            "levy": raw.levy, "levy_topup": raw.levy_topup, "cfd_topup": raw.cfd_topup,
+            "subsidy": raw.subsidy,
+            "implicit_export_subsidy": np.where(arrays["net_exports"] > 1e-9, np.maximum(0.0, -levy_rev), 0.0),
+        }, index=self.regions.index)
+        self.quota_rents = pd.DataFrame({
+            "origin": [q.origin for q in scenario.quotas],
+            "shipped": self._quota_shipments(),
+            "rent": raw.quota_rent,
+        })
+        self.quota_rents["rent_total"] = self.quota_rents["shipped"] * self.quota_rents["rent"]
+        self.stockpile = self._stockpile_series()
+
+    # ------------------------------------------------------------------ accounting
+    def _quota_shipments(self) -> np.ndarray:
+        raw, out = self.raw, []
+        for mask in raw.quota_masks:
+            shipped = float((mask * raw.flows).sum())
+            if raw.stockpile_location is not None:
+                loc = raw._loc_index
+                shipped += float((mask[:, loc] * raw.stockpile_purchases).sum())
+            out.append(shipped)
+        return np.array(out, dtype=float)
+
+    def _areas(self) -> tuple[np.ndarray, np.ndarray]:
+        m, raw = self.market, self.raw
+        ad = np.array([float(m.demand_curve(r).area(raw.demand[k])) if m.demand_curve(r) else 0.0
+                       for k, r in enumerate(m.regions)])
+        as_ = np.array([float(m.supply_curve(r).area(raw.supply[k])) if m.supply_curve(r) else 0.0
+                        for k, r in enumerate(m.regions)])
+        return ad, as_
+
+    def _welfare(self, arrays: dict) -> pd.DataFrame:
+        raw = self.raw
+        x, y = raw.flows, raw.stockpile_purchases
+        ad, as_ = self._areas()
+        tariff_rev = (raw.tariff * x).sum(axis=0)
+        extax_rev = (raw.export_tax * x).sum(axis=1)
+        outlay = np.zeros_like(ad)
+        stock_value = np.zeros_like(ad)
+        if raw.stockpile_location is not None:
+            loc = raw._loc_index
+            tariff_rev[loc] += float((raw.tariff[:, loc] * y).sum())
+            extax_rev += raw.export_tax[:, loc] * y
+            outlay[loc] = raw.stockpile_price * y.sum()
+            stock_value[loc] = raw.border_price[loc] * y.sum()
+        levy_rev = raw.levy * raw.demand - raw.levy_topup * raw.supply
+        cfd_cost = raw.cfd_topup * raw.supply
+        subsidy_cost = raw.subsidy * raw.supply
+        rent = np.zeros_like(ad)
+        for q, shipped, rho in zip(self.scenario.quotas, self._quota_shipments(), raw.quota_rent):
+            rent[self.market.regions.index(q.origin)] += shipped * rho
+        cs = ad - arrays["consumer_price"] * raw.demand
+        ps = arrays["producer_price"] * raw.supply - as_
+        gov = tariff_rev + extax_rev + levy_rev - cfd_cost - subsidy_cost - outlay
+        total = cs + ps + gov + rent + stock_value
+        return pd.DataFrame(dict(zip(WELFARE_COLUMNS, (
+            cs, ps, tariff_rev, extax_rev, levy_rev, cfd_cost, subsidy_cost, outlay, gov, rent,
+            stock_value, total))), index=pd.Index(self.market.regions, name="region"))
+
+    def _stockpile_series(self) -> pd.Series:
+        raw = self.raw
+        k = float(raw.stockpile_purchases.sum())
+        outlay = raw.stockpile_price * k
+        return pd.Series({
+            "location": raw.stockpile_location, "level": raw.stockpile_level,
+            "price_paid": raw.stockpile_price if raw.stockpile_location else 0.0,
+            "purchases": k, "cap": raw.stockpile_cap, "outlay": outlay,
+            "budget_used_share": outlay / (raw.stockpile_cap * raw.stockpile_level)
+            if raw.stockpile_cap > 0 else 0.0,
+            "floor_holds": bool(raw.stockpile_location is not None and k < raw.stockpile_cap * (1 - 1e-6)),
+        }, dtype=object)
+
+    @property
+    def stockpile_by_origin(self) -> pd.Series:
+        """Stockpile purchases (kt) by origin region."""
+        return pd.Series(self.raw.stockpile_purchases, index=pd.Index(self.market.regions, name="origin"))
+
+    @property
+    def transport_cost(self) -> float:
+        raw = self.raw
+        cost = float((raw.transport * raw.flows).sum())
+        if raw.stockpile_location is not None:
+            cost += float((raw.transport[:, raw._loc_index] * raw.stockpile_purchases).sum())
+        return cost
+
+    def welfare_identity_residuals(self) -> tuple[float, float]:
+        """The two welfare identities of the module docstring, as residuals (USD million)."""
+        raw, w = self.raw, self.welfare
+        ad, as_ = self._areas()
+        total = float(w["total"].sum())
+        value = float(w["stockpile_value"].sum())
+        gross = float(ad.sum() - as_.sum()) - self.transport_cost + value
+        from_objective = (self.objective - float((raw.subsidy * raw.supply).sum())
+                          + float(w["tariff_revenue"].sum() + w["export_tax_revenue"].sum())
+                          - raw.stockpile_level * float(raw.stockpile_purchases.sum()) + value)
+        return total - gross, total - from_objective
+
+    def welfare_change(self, baseline: "EquilibriumResult") -> pd.DataFrame:
+        """``welfare − baseline.welfare`` by region and component (USD million per year)."""
+        if list(baseline.market.regions) != list(self.market.regions):
+            raise ValueError("baseline has different regions: cannot compare welfare")
+        return self.welfare - baseline.welfare
+
+    def summary(self) -> pd.DataFrame:
+        """Prices, quantities and welfare side by side, one row per region."""
+        return self.regions.join(self.welfare[["government", "total"]].rename(
+            columns={"total": "welfare"}))
+
+    def __repr__(self) -> str:
+        return (f"EquilibriumResult(mineral={self.market.mineral!r}, scenario={self.scenario.name!r}, "
+                f"objective={self.objective:.3f}, solver={self.solver})")
