@@ -167,3 +167,44 @@ def calibrate_benchmark(mineral: str, regions, production, consumption, referenc
     flows = pd.DataFrame(np.asarray(x.value), index=pd.Index(regions, name="origin"),
                          columns=pd.Index(regions, name="destination")).clip(lower=0.0)
     return Benchmark(market, scenario, prices, s0, d0, flows, wedge)
+
+
+def benchmark_from_dataset(dataset, mineral: str, horizon: str = "long", which: str = "central",
+                           curve: str = "linear", demand_elasticity=None, supply_elasticity=None,
+                           balance_tolerance: float = 0.01) -> Benchmark:
+    """Calibrate the benchmark of ``mineral`` from the project's data.
+
+    Base production is the mineral's modelled stage (``minerals.csv: production_variable``),
+    consumption its consumption; world consumption is scaled to world production when they
+    differ by less than ``balance_tolerance`` (the data close within 1 %). Prices are anchored to
+    the reference price in the mineral's reference region; a quoted China-domestic price below
+    the implied one becomes China's base export wedge.
+
+    Parameters
+    ----------
+    dataset : models.data.Dataset
+    horizon : {"short", "long"}
+    which : {"central", "low", "high"}
+        Which point of the elasticity range in ``elasticities.csv`` to use.
+    demand_elasticity, supply_elasticity : float, optional
+        Overrides of the data's elasticities (e.g. for a sensitivity sweep).
+    """
+    if mineral not in dataset.mineral_ids:
+        raise ModelInputError("mineral", mineral, f"one of {list(dataset.mineral_ids)}")
+    regions = dataset.region_ids
+    info = dataset.minerals.set_index("mineral").loc[mineral]
+    production = dataset.quantity(mineral, info["production_variable"]).loc[list(regions)]
+    consumption = dataset.quantity(mineral, "consumption").loc[list(regions)]
+    ratio = float(production.sum() / consumption.sum())
+    if abs(ratio - 1.0) > balance_tolerance:
+        raise ModelInputError(f"{mineral}: world production / consumption", ratio,
+                              f"1 within {balance_tolerance:.0%} (the data must close)")
+    consumption = consumption * ratio
+    ed = dataset.elasticity(mineral, "demand", horizon, which) if demand_elasticity is None else demand_elasticity
+    es = dataset.elasticity(mineral, "supply", horizon, which) if supply_elasticity is None else supply_elasticity
+    prices = dataset.prices[dataset.prices["mineral"] == mineral].set_index("market")["price_usd_per_kg"]
+    observed = {"CHN": float(prices["china_domestic"])} if "china_domestic" in prices.index else None
+    return calibrate_benchmark(
+        mineral, regions, production, consumption, float(prices["reference"]),
+        str(info["reference_region"]), dataset.trade_cost_matrix(mineral), ed, es,
+        base_scenario=Scenario(name="benchmark"), observed_prices=observed, curve=curve)

@@ -132,7 +132,7 @@ class EquilibriumResult:
         self.wedges = pd.DataFrame({
             "levy": raw.levy, "levy_topup": raw.levy_topup, "cfd_topup": raw.cfd_topup,
             "subsidy": raw.subsidy,
-            "implicit_export_subsidy": np.where(arrays["net_exports"] > 1e-9, np.maximum(0.0, -levy_rev), 0.0),
+            "implicit_export_subsidy": np.where(arrays["net_exports"] > 1e-9, np.maximum(0.0, -levy_rev), 0.0) + 0.0,
         }, index=self.regions.index)
         self.quota_rents = pd.DataFrame({
             "origin": [q.origin for q in scenario.quotas],

@@ -1,0 +1,97 @@
+"""The register of the articles' claims (``data/claims.csv``) and the chapters' verdicts on them.
+
+A chapter computes a verdict for each claim it tests and shows it with :func:`verdict_table`,
+which sets it beside the verdict recorded in the register. The register is the book's record:
+``register_agrees`` is ``True`` when the chapter, run with its default parameters, finds what
+the register says (nbval checks that cell), and ``False`` when a reader's own parameters change
+the verdict, which the table then shows rather than hides.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import ModelInputError
+
+VERDICTS = ("supported", "supported with conditions", "not supported", "contradicted", "out of scope")
+REGISTER = Path(__file__).resolve().parents[1] / "data" / "claims.csv"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A chapter's verdict on one claim.
+
+    Parameters
+    ----------
+    claim_id : str
+        The register's id, e.g. ``"C07"``.
+    verdict : str
+        One of :data:`VERDICTS`.
+    conditions : str
+        The conditions under which the verdict holds, and where it flips.
+    evidence : dict
+        The numbers behind it (name -> value), shown beside the verdict.
+    """
+
+    claim_id: str
+    verdict: str
+    conditions: str
+    evidence: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ModelInputError(f"verdict[{self.claim_id}]", self.verdict, f"one of {VERDICTS}")
+
+
+def load_register(path: str | Path | None = None) -> pd.DataFrame:
+    """The claims register, indexed by claim id, verdict columns as strings ('' when empty)."""
+    table = pd.read_csv(path or REGISTER, dtype=str, keep_default_na=False)
+    return table.set_index("id")
+
+
+def verdict_table(verdicts: list[Verdict], path: str | Path | None = None) -> pd.DataFrame:
+    """The chapter's verdicts beside the register's: one row per claim.
+
+    Columns: ``article``, ``quote``, ``verdict``, ``conditions``, ``register_verdict``,
+    ``register_agrees``.
+    """
+    register = load_register(path)
+    rows = []
+    for v in verdicts:
+        if v.claim_id not in register.index:
+            raise ModelInputError("claim_id", v.claim_id, f"an id of the register ({REGISTER.name})")
+        entry = register.loc[v.claim_id]
+        rows.append({"claim": v.claim_id, "article": entry["article"], "quote": entry["quote"],
+                     "verdict": v.verdict, "conditions": v.conditions,
+                     "register_verdict": entry["verdict"],
+                     "register_agrees": entry["verdict"] == v.verdict})
+    return pd.DataFrame(rows).set_index("claim")
+
+
+def record_verdicts(verdicts: list[Verdict], path: str | Path | None = None) -> None:
+    """Write ``verdicts`` into the register (a maintainer's step after re-running a chapter).
+
+    Only the ``verdict`` and ``verdict_detail`` columns of the named rows change; the file is
+    locked while it is rewritten so that chapters run in parallel do not overwrite each other.
+    """
+    target = Path(path or REGISTER)
+    with open(str(target) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        table = pd.read_csv(target, dtype=str, keep_default_na=False)
+        for v in verdicts:
+            hit = table["id"] == v.claim_id
+            if not hit.any():
+                raise ModelInputError("claim_id", v.claim_id, f"an id of the register ({target.name})")
+            table.loc[hit, "verdict"] = v.verdict
+            table.loc[hit, "verdict_detail"] = v.conditions
+        tmp = str(target) + ".tmp"
+        table.to_csv(tmp, index=False)
+        os.replace(tmp, target)
+    try:
+        os.remove(str(target) + ".lock")
+    except FileNotFoundError:
+        pass
