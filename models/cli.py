@@ -4,6 +4,9 @@
     cmbloc run SCENARIO.yaml         calibrate, solve the scenario, print prices, quantities and
                                      welfare changes against the benchmark
     cmbloc run SCENARIO.yaml --out DIR   also write the result tables as CSV files in DIR
+    cmbloc chapter NAME -p KEY=VALUE ... -o OUT.ipynb
+                                     re-run a chapter with your own parameters
+    cmbloc chapter NAME --list       list a chapter's parameters and their defaults
 
 A scenario file with a ``sweep`` section re-solves one built problem for each value.
 """
@@ -74,6 +77,23 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_chapter(args) -> int:
+    import nbformat
+
+    from .rerun import BOOK, parameter_names, parse_assignment, rerun_chapter
+    if args.list:
+        path = BOOK / f"{args.name}.ipynb"
+        if not path.exists():
+            raise ModelInputError("chapter", args.name, f"one of {sorted(p.stem for p in BOOK.glob('*.ipynb'))}")
+        for name, default in parameter_names(nbformat.read(path, as_version=4)).items():
+            print(f"{name} = {default}")
+        return 0
+    overrides = dict(parse_assignment(p) for p in args.parameter)
+    out = rerun_chapter(args.name, overrides, args.output or f"{args.name}-rerun.ipynb")
+    print(f"executed {args.name} with {overrides}: wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cmbloc", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=None, help="data directory (default: the repository's data/)")
@@ -83,9 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("scenario", help="a YAML scenario file (see scenarios/)")
     run.add_argument("--out", help="write result tables as CSV into this directory")
     run.add_argument("--solver", default="CLARABEL", help="CLARABEL (default), OSQP or SCS")
+    chapter = sub.add_parser("chapter", help="re-run a chapter with your own parameters")
+    chapter.add_argument("name", help="chapter file stem, e.g. price_floors")
+    chapter.add_argument("-p", "--parameter", action="append", default=[], help="NAME=VALUE (repeatable)")
+    chapter.add_argument("-o", "--output", help="where to write the executed notebook")
+    chapter.add_argument("--list", action="store_true", help="list the chapter's parameters")
     args = parser.parse_args(argv)
     try:
-        return {"data": _cmd_data, "run": _cmd_run}[args.command](args)
+        return {"data": _cmd_data, "run": _cmd_run, "chapter": _cmd_chapter}[args.command](args)
     except (DataValidationError, ScenarioError, ModelInputError, SolverError) as exc:
         print(f"cmbloc: error: {exc}", file=sys.stderr)
         return 2
