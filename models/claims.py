@@ -58,7 +58,13 @@ def verdict_table(verdicts: list[Verdict], path: str | Path | None = None) -> pd
 
     Columns: ``article``, ``quote``, ``verdict``, ``conditions``, ``register_verdict``,
     ``register_agrees``.
+
+    With the environment variable ``CMBLOC_RECORD_VERDICTS=1`` (a maintainer re-running every
+    chapter after a data change: ``CMBLOC_RECORD_VERDICTS=1 jupyter execute book/*.ipynb``), the
+    verdicts are first written into the register, so the register follows the computation.
     """
+    if os.environ.get("CMBLOC_RECORD_VERDICTS") == "1":
+        record_verdicts(verdicts, path)
     register = load_register(path)
     rows = []
     for v in verdicts:
