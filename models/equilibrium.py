@@ -135,13 +135,18 @@ class EquilibriumModel:
             raise ModelInputError("solver", solver, f"an installed solver among {cp.installed_solvers()}")
         self.solver = solver
         self.solver_options = dict(solver_options or {})
+        self._tightened: list[str] = []
         if solver == "CLARABEL" and market.curve_family == "linear":
             # Prices are duals: steep short-run curves turn quantity errors at the default 1e-8
             # into price errors of ~1e-4; tighter tolerances cost no measurable time on the QP.
             # (Power-cone programmes of isoelastic curves keep Clarabel's defaults: at 1e-10
             # some stop as "almost solved".)
-            for key in ("tol_gap_abs", "tol_gap_rel", "tol_feas"):
-                self.solver_options.setdefault(key, 1e-10)
+            # If Clarabel cannot reach them (it then fails outright on some short-run markets),
+            # _solve_raw retries once at its own defaults (1e-8) before giving up.
+            self._tightened = [k for k in ("tol_gap_abs", "tol_gap_rel", "tol_feas")
+                               if k not in self.solver_options]
+            for key in self._tightened:
+                self.solver_options[key] = 1e-10
         if solver == "OSQP":
             self.solver_options.setdefault("eps_abs", 1e-9)
             self.solver_options.setdefault("eps_rel", 1e-9)
@@ -200,14 +205,20 @@ class EquilibriumModel:
         self.policy_cost = cp.Parameter((n, n), name="tau")
         self.subsidy = cp.Parameter(ns, nonneg=True, name="s")
         self.subsidy_rates = np.zeros(ns)
+        self.subsidised = np.zeros(ns, dtype=bool)   # regions a `subsidy=` override applies to
         for s in sc.subsidies:
             if s.region in self.supply_regions:
                 self.subsidy_rates[self.supply_regions.index(s.region)] += s.rate
+                self.subsidised[self.supply_regions.index(s.region)] = True
 
         welfare = self._area(self.D, [m.demand_curve(r) for r in self.demand_regions])
         welfare -= self._area(self.S, [m.supply_curve(r) for r in self.supply_regions])
         welfare += self.subsidy @ self.S
-        welfare -= cp.sum(cp.multiply(self.transport, self.x)) + cp.sum(cp.multiply(self.policy_cost, self.x))
+        # Freight and policy costs enter as one variable fixed by an equality (the last constraint):
+        # with the n×n Parameter τ in the quadratic objective, cvxpy's canonicalisation builds a
+        # dense (#variables × #parameters) matrix, n⁴ entries (~45 s at 200 regions); in a
+        # constraint, τ takes one sparse row.
+        bill = cp.vec(self.transport + self.policy_cost, order="F") @ cp.vec(self.x, order="F")
 
         inflow = cp.sum(self.x, axis=0)
         outflow = cp.sum(self.x, axis=1)
@@ -225,7 +236,8 @@ class EquilibriumModel:
             self.stock_cap = cp.Parameter(nonneg=True, name="stockpile_cap")
             self.My = sp.csr_matrix((np.ones(len(elig)), (self.y_origins, range(len(elig)))), shape=(n, len(elig)))
             y_cost = self.transport[self.y_origins, loc] + self.policy_cost[self.y_origins, loc]
-            welfare += self.stock_level * cp.sum(self.y) - cp.sum(cp.multiply(y_cost, self.y))
+            welfare += self.stock_level * cp.sum(self.y)
+            bill = bill + y_cost @ self.y
             outflow = outflow + self.My @ self.y
             cons["stockpile_cap"] = cp.sum(self.y) <= self.stock_cap
 
@@ -265,6 +277,10 @@ class EquilibriumModel:
                 cons[f"floor_supply[{k}]"] = self.S[spos] >= smin
             self.floor_bounds.append(_FloorBounds(k, floor, dpos, spos, cap, smin))
 
+        self.trade_bill = cp.Variable(name="trade_bill")
+        welfare -= self.trade_bill
+        cons["trade_bill"] = self.trade_bill == bill
+
         self.constraints = cons
         self.objective = welfare
         self.problem = cp.Problem(cp.Maximize(welfare), list(cons.values()))
@@ -303,7 +319,7 @@ class EquilibriumModel:
             self.tariff_matrix, self.export_tax_matrix = imp, exp
             self.policy_cost.value = imp + exp
             self._trade_cost = self.transport + imp + exp
-        rates = self.subsidy_rates if cur["subsidy"] is None else np.where(self.subsidy_rates > 0, cur["subsidy"], 0.0)
+        rates = self.subsidy_rates if cur["subsidy"] is None else np.where(self.subsidised, cur["subsidy"], 0.0)
         self.subsidy.value = rates
         for k, q in enumerate(self.scenario.quotas):
             self.quota_params[k].value = q.quantity if cur["quota"] is None else float(cur["quota"])
@@ -324,7 +340,22 @@ class EquilibriumModel:
 
     # ------------------------------------------------------------------ solve
     def _solve_raw(self) -> tuple[float, float]:
-        """Solve the built problem; raise a typed error unless the solution is optimal and accurate."""
+        """Solve the built problem; raise a typed error unless the solution is optimal and accurate.
+
+        With Clarabel at the tightened tolerances, a failure or an inaccurate stop is retried
+        once at Clarabel's own defaults; ``self.last_tolerance`` records which one was used.
+        """
+        try:
+            self.last_tolerance = "tight" if self._tightened else "solver default"
+            return self._attempt(self.solver_options)
+        except (InaccurateSolutionError, SolverError) as exc:
+            if not self._tightened or isinstance(exc, (InfeasibleError, UnboundedError)):
+                raise
+            self.last_tolerance = "solver default"
+            relaxed = {**self.solver_options, **{k: 1e-8 for k in self._tightened}}
+            return self._attempt(relaxed)
+
+    def _attempt(self, options: dict) -> tuple[float, float]:
         try:
             with warnings.catch_warnings():
                 # cvxpy warns on inaccurate / infeasible-or-unbounded statuses; we raise a typed
@@ -332,7 +363,7 @@ class EquilibriumModel:
                 # pre-empt the typed error).
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
                 warnings.filterwarnings("ignore", message="(?s).*infeasible or unbounded", category=UserWarning)
-                self.problem.solve(solver=self.solver, **self.solver_options)
+                self.problem.solve(solver=self.solver, **options)
         except cp.error.SolverError as exc:
             raise SolverError("solver_error", f"the solver failed ({exc}); try solver='SCS' or check "
                               "that curves and costs are scaled in USD/kg and kt", self.solver) from exc
@@ -388,6 +419,34 @@ class EquilibriumModel:
             k = self.idx[r]
             if r not in self.supply_regions:
                 supply_price[k] = float(np.max(border - cost[k, :]))
+        # Where two bounds on one quantity bind together (a ban: x <= 0 with x >= 0; a zero
+        # stockpile budget; a floor whose quantity bound is zero), a policy constraint's dual is
+        # anywhere above the smallest value that supports the equilibrium, and the solver returns
+        # arbitrary numbers (thousands of USD/kg). Report that smallest value; where the dual is
+        # determined, this changes nothing (to solver tolerance).
+        margin = border[None, :] - supply_price[:, None] - cost          # p_j - w_i - c_ij
+        loc = self.idx[self.stockpile.location] if self.stockpile is not None else -1
+        for k, mask in enumerate(self.quota_masks):
+            gaps = margin[mask > 0]
+            if self.stockpile is not None:
+                rows = [o for o in self.y_origins if mask[o, loc] > 0]
+                gaps = np.append(gaps, stock_price - supply_price[rows] - cost[rows, loc])
+            quota_rent[k] = min(quota_rent[k], max(0.0, float(np.max(gaps, initial=0.0))))
+        if self.stockpile is not None:
+            landed = supply_price[self.y_origins] + cost[self.y_origins, loc]
+            for mask, rho in zip(self.quota_masks, quota_rent):
+                landed = landed + rho * mask[self.y_origins, loc]
+            stock_price = max(stock_price, min(float(self.stock_level.value), float(landed.min())))
+        level = self._current["floor_level"]
+        for fb in self.floor_bounds:
+            f = fb.floor.level if level is None else float(level)
+            for r in fb.floor.regions:
+                k = self.idx[r]
+                if isinstance(fb.floor, LevyFloor):
+                    levy[k] = min(levy[k], max(0.0, f - border[k]))
+                    topup[k] = min(topup[k], max(0.0, f - supply_price[k]))
+                else:
+                    cfd_topup[k] = min(cfd_topup[k], max(0.0, f - supply_price[k]))
         raw = RawSolution(
             demand=self.Md @ self.D.value, supply=self.Ms @ self.S.value, flows=np.array(self.x.value),
             border_price=border, supply_price=supply_price,
@@ -427,8 +486,13 @@ class EquilibriumModel:
         values = np.asarray(list(values), dtype=float)
         saved = self._current[name]
         rows, totals, solver_time = [], [], 0.0
+        from .fastpath import fast_problem
+        problem = self.problem
         start = time.perf_counter()
         try:
+            # With Clarabel, a stand-in for the problem re-solves it by updating only the solver's
+            # q and b (models/fastpath.py); None: every step goes through cvxpy's Problem.solve.
+            self.problem = fast_problem(self) or problem
             for v in values:
                 self._apply(**{name: v})
                 objective, st = self._solve_raw()
@@ -438,6 +502,7 @@ class EquilibriumModel:
                 rows.append(np.column_stack([table[f] for f in fields]))
                 totals.append((objective, raw.stockpile_purchases.sum(), raw.stockpile_price))
         finally:
+            self.problem = problem
             self._apply(**{name: saved})
         wall = time.perf_counter() - start
         n = self.market.n

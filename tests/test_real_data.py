@@ -41,3 +41,14 @@ def test_china_export_wedge_matches_the_quoted_price_gap():
     assert bench.export_wedge["CHN"] > 0
     assert bench.prices[DS.minerals.set_index("mineral").loc["gallium", "reference_region"]] == pytest.approx(
         DS.price("gallium", "reference"))
+
+
+def test_subsidy_override_applies_to_a_scenario_with_a_zero_rate():
+    """A subsidy sweep starting at zero must move China's supply (it once ignored rate-0 entries)."""
+    from models import ProducerSubsidy
+    bench = benchmark_from_dataset(DS, "ndpr")
+    model = bench.model(bench.base_scenario.extend(subsidies=ProducerSubsidy("CHN", 0.0)))
+    base = model.solve(subsidy=0.0).regions.loc["CHN", "supply"]
+    flooded = model.solve(subsidy=6.0).regions.loc["CHN", "supply"]
+    assert base == pytest.approx(bench.production["CHN"], rel=1e-6)
+    assert flooded > base + 1.0
