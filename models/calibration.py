@@ -24,7 +24,7 @@ import cvxpy as cp
 import numpy as np
 import pandas as pd
 
-from .curves import calibrate_curve
+from .curves import calibrate_curve, check_elasticity
 from .equilibrium import EquilibriumModel, policy_trade_costs
 from .errors import InfeasibleError, ModelInputError
 from .market import Market, check_regions
@@ -68,6 +68,8 @@ class Benchmark:
 
 
 def _series(name: str, value, regions) -> pd.Series:
+    if not isinstance(value, pd.Series) and hasattr(value, "keys"):
+        value = pd.Series(dict(value), dtype=float)   # a mapping keeps its keys (np.ndim(dict) == 0)
     if not isinstance(value, pd.Series):
         value = pd.Series(value, index=list(regions)) if np.ndim(value) else pd.Series(float(value), index=list(regions))
     check_regions(f"{name} (index)", value.index, regions)
@@ -117,6 +119,18 @@ def calibrate_benchmark(mineral: str, regions, production, consumption, referenc
                               f"equal world totals within {balance_tolerance:.0e} (relative)")
     ed = _series("demand_elasticity", demand_elasticity, regions)
     es = _series("supply_elasticity", supply_elasticity, regions)
+    if curve not in ("linear", "isoelastic"):
+        raise ModelInputError("curve", curve, "'linear' or 'isoelastic'")
+    # check signs before the transport problem is solved, naming the region (where a curve is built)
+    for r in regions:
+        if d0[r] > 0:
+            check_elasticity(f"demand_elasticity[{r}]", "demand", ed[r])
+        if s0[r] > 0:
+            check_elasticity(f"supply_elasticity[{r}]", "supply", es[r])
+    for region, observed in (observed_prices or {}).items():
+        check_regions("observed_prices", region, regions)
+        if not np.isfinite(observed) or observed <= 0:
+            raise ModelInputError(f"observed_prices[{region}]", observed, "a positive price (USD/kg)")
     base = base_scenario or Scenario(name="benchmark")
 
     # A placeholder market with the transport costs lets us reuse the policy-matrix code.
@@ -142,6 +156,7 @@ def calibrate_benchmark(mineral: str, regions, production, consumption, referenc
     p, w = p + shift, w + shift
     wedge = pd.Series(0.0, index=list(regions), name="export_wedge")
     scenario = base
+    no_imports: list[int] = []
     for region, observed in (observed_prices or {}).items():
         check_regions("observed_prices", region, regions)
         if not np.isfinite(observed) or observed <= 0:
@@ -149,6 +164,26 @@ def calibrate_benchmark(mineral: str, regions, production, consumption, referenc
         k = regions.index(region)
         gap = float(w[k] - observed)
         if gap > 0 and s0[region] > d0[region]:
+            # The wedge leaves the flows unchanged only if the exporter imports nothing. Costs that
+            # meet the triangle inequality with equality through it (a tie) can route imports
+            # through it at no extra cost: then take an equally cheap pattern without them (the
+            # base prices support every cost-minimising pattern). Costs that break the inequality
+            # make it import and export for real, and the model could not replicate the base year.
+            no_imports.append(k)
+            imported = float(np.asarray(x.value)[:, k].sum() - np.asarray(x.value)[k, k])
+            if imported > 1e-4 * total_d:
+                x_alt = cp.Variable((n, n), nonneg=True)
+                closed = [x_alt[i, j] == 0 for j in no_imports for i in range(n) if i != j]
+                alt = cp.Problem(cp.Minimize(cp.sum(cp.multiply(cost, x_alt))),
+                                 [cp.sum(x_alt, axis=1) == s0.to_numpy() * (total_d / total_s),
+                                  cp.sum(x_alt, axis=0) == d0.to_numpy(), *closed])
+                alt.solve(solver=cp.CLARABEL)
+                if alt.status != cp.OPTIMAL or alt.value > problem.value + 1e-7 * max(1.0, abs(problem.value)):
+                    raise ModelInputError(f"observed_prices[{region}]", observed,
+                                          f"no export wedge for a region that also imports in the base "
+                                          f"flows ({imported:.4g} kt): check that the trade costs "
+                                          f"satisfy the triangle inequality through {region}")
+                x.value = np.maximum(np.asarray(x_alt.value), 0.0)
             wedge[region] = gap
             p[k] = w[k] = observed
             scenario = scenario.extend(export_taxes=ExportTax(region, gap))

@@ -167,7 +167,12 @@ class IsoelasticCurve:
         return self._scale * q ** self._power + self._offset()
 
     def area_expr(self, q: cp.Expression, shift: cp.Expression | float = 0.0) -> cp.Expression:
-        return self._scale * cp.power(q, self._power, approx=False) + self._offset() - shift * q
+        # Written as (P0 Q0 / power) * (Q / Q0) ** power, which equals _scale * Q ** power, so the
+        # power cone works on numbers near 1: with Q ** power itself (Q ~ 100 kt, power ~ 5 for a
+        # supply elasticity of 0.25) the cone variable reaches ~1e10 and the solver reports
+        # "optimal" at a point far from the optimum.
+        p0, q0 = self.benchmark_price, self.benchmark_quantity
+        return (p0 * q0 / self._power) * cp.power(q / q0, self._power, approx=False) + self._offset() - shift * q
 
 
 Curve = LinearCurve | IsoelasticCurve
