@@ -4,7 +4,7 @@ Stages: validate inputs (:mod:`models.data`, :mod:`models.market`, :mod:`models.
 build the programme (:class:`EquilibriumModel`) → solve → read results into labelled pandas
 objects (:class:`EquilibriumResult`). Quantities in kt, prices in USD/kg, money in USD million.
 """
-from .calibration import Benchmark, calibrate_benchmark
+from .calibration import Benchmark, benchmark_from_dataset, calibrate_benchmark
 from .curves import IsoelasticCurve, LinearCurve, calibrate_curve
 from .equilibrium import EquilibriumModel, SweepResult, policy_trade_costs, solve_equilibrium
 from .errors import (DataValidationError, InaccurateSolutionError, InfeasibleError, ModelInputError,
@@ -15,7 +15,7 @@ from .policies import (ALL, Bloc, CfdFloor, ExportBan, ExportQuota, ExportTax, L
 from .result import EquilibriumResult
 
 __all__ = [
-    "ALL", "Benchmark", "Bloc", "calibrate_benchmark", "CfdFloor", "DataValidationError", "EquilibriumModel", "EquilibriumResult",
+    "ALL", "Benchmark", "Bloc", "benchmark_from_dataset", "calibrate_benchmark", "CfdFloor", "DataValidationError", "EquilibriumModel", "EquilibriumResult",
     "ExportBan", "ExportQuota", "ExportTax", "InaccurateSolutionError", "InfeasibleError",
     "IsoelasticCurve", "LevyFloor", "LinearCurve", "Market", "ModelInputError", "ProducerSubsidy",
     "Scenario", "ScenarioError", "SolverError", "StockpileFloor", "SweepResult", "Tariff",
