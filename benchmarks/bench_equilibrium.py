@@ -35,12 +35,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models import (Bloc, CfdFloor, LevyFloor, StockpileFloor, calibrate_benchmark,  # noqa: E402
-                    fastpath)
+from models import Bloc, CfdFloor, LevyFloor, StockpileFloor, fastpath  # noqa: E402
+from models.synthetic import synthetic_benchmark  # noqa: E402
 
 SWEEP_TARGET_S = 3.0
 RATIO_TARGET = 1.5
@@ -48,25 +47,9 @@ BIG_SOLVE_TARGET_S = 2.0
 SEED = 20260204
 
 
-def synthetic_benchmark(n: int, seed: int = SEED):
-    """A calibrated market of ``n`` regions from seeded random base-year data.
-
-    Regions on a unit square, transport 0.5 + 4 x distance (USD/kg); about 60 % of the regions
-    produce, region 0 dominantly; consumption scaled to world production; reference price 80
-    USD/kg in region 1; elasticities -0.5 (demand) and 0.8 (supply).
-    """
-    rng = np.random.default_rng(seed + n)
-    regions = tuple(f"R{k:03d}" for k in range(n))
-    xy = rng.uniform(0.0, 1.0, size=(n, 2))
-    t = 0.5 + 4.0 * np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
-    np.fill_diagonal(t, 0.0)
-    production = rng.lognormal(2.0, 1.0, n) * (rng.uniform(size=n) < 0.6)
-    production[0] = 3.0 * production.max() + 1.0
-    consumption = rng.lognormal(2.0, 1.0, n)
-    consumption *= production.sum() / consumption.sum()
-    return calibrate_benchmark("synthetic", regions, pd.Series(production, index=regions),
-                               pd.Series(consumption, index=regions), 80.0, regions[1],
-                               pd.DataFrame(t, index=regions, columns=regions), -0.5, 0.8)
+def synthetic_market(n: int, seed: int = SEED):
+    """The seeded synthetic market of ``n`` regions (models.synthetic), one seed per size."""
+    return synthetic_benchmark(n, seed + n)
 
 
 def market_of_13(mineral: str, force_synthetic: bool):
@@ -83,7 +66,7 @@ def market_of_13(mineral: str, force_synthetic: bool):
             reason = f"{type(exc).__name__}: {exc}"
     else:
         reason = "--synthetic"
-    bench = synthetic_benchmark(13)
+    bench = synthetic_market(13)
     members = bench.market.regions[1:4]
     return bench, members, members[0], f"synthetic 13-region market (seed {SEED}; real data not used: {reason})"
 
@@ -176,7 +159,7 @@ def bench_13(args) -> None:
 
 def _scaling_row(n: int, reps: int) -> dict:
     t0 = time.perf_counter()
-    bench = synthetic_benchmark(n)
+    bench = synthetic_market(n)
     calib = time.perf_counter() - t0
     members = bench.market.regions[1:4]
     scenario = bench.base_scenario.extend(floors=LevyFloor(members, 90.0))
@@ -243,7 +226,7 @@ def bench_scaling(args) -> None:
 
 def bench_big(args) -> None:
     """The 200-region target: a fresh model built and solved, ``args.big_reps`` times."""
-    bench = synthetic_benchmark(200)
+    bench = synthetic_market(200)
     scenario = bench.base_scenario.extend(floors=LevyFloor(bench.market.regions[1:4], 90.0))
     walls, cpus = [], []
     for _ in range(args.big_reps):

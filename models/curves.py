@@ -185,3 +185,15 @@ def calibrate_curve(kind: str, side: Side, price: float, quantity: float, elasti
     if kind == "isoelastic":
         return IsoelasticCurve.through(side, price, quantity, elasticity)
     raise ModelInputError("curve", kind, "'linear' or 'isoelastic'")
+
+
+def total_area(q: cp.Expression, curves: list) -> cp.Expression:
+    """``Σ_r A_r(q_r)``: each curve's area at its own entry of ``q``; vectorised when all are linear."""
+    if not curves:
+        return cp.Constant(0.0)
+    if all(isinstance(c, LinearCurve) for c in curves):
+        a = np.array([c.intercept for c in curves])
+        b = np.array([c.slope for c in curves])
+        return a @ q + cp.sum(cp.multiply(0.5 * b, cp.square(q)))
+    return cp.sum(cp.hstack([c.area_expr(q[k]) for k, c in enumerate(curves)]))
+

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .curves import LinearCurve
+from .curves import total_area
 from .errors import InaccurateSolutionError, InfeasibleError, ModelInputError, SolverError, UnboundedError
 from .market import Market, check_regions
 from .policies import ALL, CfdFloor, LevyFloor, Scenario, StockpileFloor
@@ -211,8 +211,8 @@ class EquilibriumModel:
                 self.subsidy_rates[self.supply_regions.index(s.region)] += s.rate
                 self.subsidised[self.supply_regions.index(s.region)] = True
 
-        welfare = self._area(self.D, [m.demand_curve(r) for r in self.demand_regions])
-        welfare -= self._area(self.S, [m.supply_curve(r) for r in self.supply_regions])
+        welfare = total_area(self.D, [m.demand_curve(r) for r in self.demand_regions])
+        welfare -= total_area(self.S, [m.supply_curve(r) for r in self.supply_regions])
         welfare += self.subsidy @ self.S
         # Freight and policy costs enter as one variable fixed by an equality (the last constraint):
         # with the n×n Parameter τ in the quadratic objective, cvxpy's canonicalisation builds a
@@ -286,17 +286,6 @@ class EquilibriumModel:
         self.problem = cp.Problem(cp.Maximize(welfare), list(cons.values()))
         if not self.problem.is_dcp(dpp=True):
             raise ModelInputError("problem", "not DPP", "a disciplined parametrised convex programme")
-
-    @staticmethod
-    def _area(q: cp.Variable, curves: list) -> cp.Expression:
-        """Σ_r A_r(q_r), vectorised for linear curves."""
-        if not curves:
-            return cp.Constant(0.0)
-        if all(isinstance(c, LinearCurve) for c in curves):
-            a = np.array([c.intercept for c in curves])
-            b = np.array([c.slope for c in curves])
-            return a @ q + cp.sum(cp.multiply(0.5 * b, cp.square(q)))
-        return cp.sum(cp.hstack([c.area_expr(q[k]) for k, c in enumerate(curves)]))
 
     # ------------------------------------------------------------------ parameters
     def _apply(self, **updates) -> None:

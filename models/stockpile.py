@@ -34,7 +34,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .calibration import Benchmark
-from .curves import LinearCurve
+from .curves import total_area
 from .equilibrium import policy_trade_costs
 from .errors import InaccurateSolutionError, InfeasibleError, ModelInputError, SolverError, UnboundedError
 from .market import check_regions
@@ -343,17 +343,6 @@ def disruptions_in_force(dataset, disruptions: Sequence[Disruption] = DEFAULT_DI
     return pd.DataFrame(table)
 
 
-def _area(q: cp.Expression, curves: list) -> cp.Expression:
-    """``Σ_r A_r(q_r)`` with each curve's own area; vectorised when every curve is linear."""
-    if not curves:
-        return cp.Constant(0.0)
-    if all(isinstance(c, LinearCurve) for c in curves):
-        a = np.array([c.intercept for c in curves])
-        b = np.array([c.slope for c in curves])
-        return a @ q + cp.sum(cp.multiply(0.5 * b, cp.square(q)))
-    return cp.sum(cp.hstack([c.area_expr(q[k]) for k, c in enumerate(curves)]))
-
-
 @dataclass
 class _Block:
     """One (mineral, scenario) second-stage equilibrium inside the stacked programme."""
@@ -623,8 +612,8 @@ class InsuranceModel:
                 S = cp.Variable(len(sreg), nonneg=True, name=f"S[{m},{d.name}]")
                 x = cp.Variable((n, n), nonneg=True, name=f"x[{m},{d.name}]")
                 R = cp.Variable(nonneg=True, name=f"R[{m},{d.name}]")
-                welfare = (_area(D, [market.demand_curve(r) for r in dreg])
-                           - _area(S, [market.supply_curve(r) for r in sreg])
+                welfare = (total_area(D, [market.demand_curve(r) for r in dreg])
+                           - total_area(S, [market.supply_curve(r) for r in sreg])
                            - cp.sum(cp.multiply(self.trade_cost[m], x)))
                 db = Md @ D <= cp.sum(x, axis=0)
                 sb = cp.sum(x, axis=1) <= Ms @ S + eL * R
