@@ -455,7 +455,11 @@ class EquilibriumModel:
     def solve(self, **updates) -> EquilibriumResult:
         """Solve with the scenario's values, or with the overrides ``updates`` (see ``SWEEPABLE``).
 
-        Overrides persist on the model until changed again.
+        Overrides persist on the model until changed again. An override of a policy the scenario
+        does not hold (``budget`` without a stockpile floor, ``external_tariff`` without a bloc,
+        ``quota`` without a quota, ``subsidy`` without a subsidised region, ``floor_level``
+        without a floor) has no effect, so that one set of values can drive models of different
+        instruments side by side.
         """
         self._apply(**updates)
         objective, solve_time = self._solve_raw()
