@@ -195,6 +195,8 @@ class EquilibriumModel:
         nd, ns = len(self.demand_regions), len(self.supply_regions)
         d_rows = [self.idx[r] for r in self.demand_regions]
         s_rows = [self.idx[r] for r in self.supply_regions]
+        self._no_demand = [k for k in range(n) if k not in d_rows]
+        self._no_supply = [k for k in range(n) if k not in s_rows]
         self.Md = sp.csr_matrix((np.ones(nd), (d_rows, range(nd))), shape=(n, nd))
         self.Ms = sp.csr_matrix((np.ones(ns), (s_rows, range(ns))), shape=(n, ns))
 
@@ -400,14 +402,10 @@ class EquilibriumModel:
         # A region without a curve on one side has an indeterminate dual there; report the
         # tightest no-arbitrage value: the landed price (no demand) or the best netback (no supply).
         cost = self._trade_cost
-        for r in self.market.regions:
-            k = self.idx[r]
-            if r not in self.demand_regions:
-                border[k] = float(np.min(supply_price + cost[:, k]))
-        for r in self.market.regions:
-            k = self.idx[r]
-            if r not in self.supply_regions:
-                supply_price[k] = float(np.max(border - cost[k, :]))
+        for k in self._no_demand:
+            border[k] = float(np.min(supply_price + cost[:, k]))
+        for k in self._no_supply:
+            supply_price[k] = float(np.max(border - cost[k, :]))
         # Where two bounds on one quantity bind together (a ban: x <= 0 with x >= 0; a zero
         # stockpile budget; a floor whose quantity bound is zero), a policy constraint's dual is
         # anywhere above the smallest value that supports the equilibrium, and the solver returns
