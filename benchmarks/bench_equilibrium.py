@@ -38,7 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models import Bloc, CfdFloor, LevyFloor, StockpileFloor, fastpath  # noqa: E402
+from models import Bloc, CfdFloor, GuaranteedPrice, StockpileFloor, fastpath  # noqa: E402
 from models.synthetic import synthetic_benchmark  # noqa: E402
 
 SWEEP_TARGET_S = 3.0
@@ -79,7 +79,7 @@ def instrument_scenarios(bench, members, location):
     level = round(1.2 * p0)
     base = bench.base_scenario
     return {
-        "levy": base.extend(bloc=Bloc(members, 0.0), floors=LevyFloor(members, level)),
+        "levy": base.extend(bloc=Bloc(members, 0.0), floors=GuaranteedPrice(members, level)),
         "stockpile": base.extend(bloc=Bloc(members, 0.0),
                                  floors=StockpileFloor(location, level, 12000.0, eligible_origins=members)),
         "cfd": base.extend(floors=CfdFloor(members, level)),
@@ -162,7 +162,7 @@ def _scaling_row(n: int, reps: int) -> dict:
     bench = synthetic_market(n)
     calib = time.perf_counter() - t0
     members = bench.market.regions[1:4]
-    scenario = bench.base_scenario.extend(floors=LevyFloor(members, 90.0))
+    scenario = bench.base_scenario.extend(floors=GuaranteedPrice(members, 90.0))
     levels = list(np.linspace(85.0, 115.0, reps))
 
     t0, c0 = time.perf_counter(), time.process_time()
@@ -227,7 +227,7 @@ def bench_scaling(args) -> None:
 def bench_big(args) -> None:
     """The 200-region target: a fresh model built and solved, ``args.big_reps`` times."""
     bench = synthetic_market(200)
-    scenario = bench.base_scenario.extend(floors=LevyFloor(bench.market.regions[1:4], 90.0))
+    scenario = bench.base_scenario.extend(floors=GuaranteedPrice(bench.market.regions[1:4], 90.0))
     walls, cpus = [], []
     for _ in range(args.big_reps):
         t0, c0 = time.perf_counter(), time.process_time()

@@ -6,18 +6,20 @@ objects (:class:`EquilibriumResult`). Quantities in kt, prices in USD/kg, money 
 """
 from .calibration import Benchmark, benchmark_from_dataset, calibrate_benchmark
 from .curves import IsoelasticCurve, LinearCurve, calibrate_curve
-from .equilibrium import EquilibriumModel, SweepResult, policy_trade_costs, solve_equilibrium
+from .accounting import inventory_account
+from .equilibrium import SETTABLE, SWEEPABLE, EquilibriumModel, SweepResult, policy_trade_costs, solve_equilibrium
 from .errors import (DataValidationError, InaccurateSolutionError, InfeasibleError, ModelInputError,
                      ScenarioError, SolverError, UnboundedError)
 from .market import Market
-from .policies import (ALL, Bloc, CfdFloor, ExportBan, ExportQuota, ExportTax, LevyFloor,
-                       ProducerSubsidy, Scenario, StockpileFloor, Tariff)
+from .policies import (ALL, MEMBERS, Bloc, CfdFloor, ExportBan, ExportQuota, ExportTax, GuaranteedPrice,
+                       PreferentialFloor, ProducerSubsidy, Scenario, StockpileFloor, Tariff)
 from .result import EquilibriumResult
 
 __all__ = [
     "ALL", "Benchmark", "Bloc", "benchmark_from_dataset", "calibrate_benchmark", "CfdFloor", "DataValidationError", "EquilibriumModel", "EquilibriumResult",
-    "ExportBan", "ExportQuota", "ExportTax", "InaccurateSolutionError", "InfeasibleError",
-    "IsoelasticCurve", "LevyFloor", "LinearCurve", "Market", "ModelInputError", "ProducerSubsidy",
+    "ExportBan", "ExportQuota", "ExportTax", "GuaranteedPrice", "InaccurateSolutionError", "InfeasibleError",
+    "IsoelasticCurve", "LinearCurve", "MEMBERS", "Market", "ModelInputError", "PreferentialFloor",
+    "ProducerSubsidy", "SETTABLE", "SWEEPABLE", "inventory_account",
     "Scenario", "ScenarioError", "SolverError", "StockpileFloor", "SweepResult", "Tariff",
     "UnboundedError", "calibrate_curve", "policy_trade_costs", "solve_equilibrium",
 ]

@@ -51,13 +51,18 @@ def _cmd_run(args) -> int:
     change = result.welfare_change(baseline)
     print("\n## Welfare change against the benchmark (USD million per year)")
     print(change[["consumer_surplus", "producer_surplus", "government", "quota_rent",
-                  "stockpile_value", "total"]].round(2).to_string())
+                  "total"]].round(2).to_string())
     if scenario.floors:
         print("\n## Wedges")
         print(result.wedges.round(3).to_string())
+    if not result.zone.empty:
+        print("\n## Preferential floor")
+        print(result.zone.to_string())
     if result.stockpile["location"] is not None:
         print("\n## Stockpile")
         print(result.stockpile.to_string())
+        print("\n## Inventory, beside the welfare table (not valued: never released in this model)")
+        print(result.inventory.to_string())
     sweep = None
     if spec.sweep:
         sweep = model.sweep(spec.sweep["parameter"], spec.sweep["values"])

@@ -5,17 +5,21 @@ A *roster* ``S`` is a set of member regions. It defines a :class:`~models.polici
 tariffs between members, a common external tariff ``τ^ext`` on imports from non-members) and the
 coverage of the bloc's price floor ``f``:
 
-=============  ==============================================================================
-instrument     coverage of the floor
-=============  ==============================================================================
-``levy``       ``D_j ≤ D_j(f)``, ``S_j ≥ S_j(f)`` for members ``j`` (the "adjustable tariffs")
-``cfd``        ``S_i ≥ S_i(f)`` for members' producers ``i`` (contract for difference)
-``stockpile``  a buyer of last resort at ``f`` located in ``location`` (the United States),
-               budget ``B``, buying from members only (``eligible="members"``) or from anyone
-=============  ==============================================================================
+================  ===========================================================================
+instrument        coverage of the floor
+================  ===========================================================================
+``preferential``  the plan's floor (the default): members trade freely, imports from
+                  non-members pay the smallest tariff ``τ`` that holds the zone's price at ``f``
+``guaranteed``    for comparison: ``D_j ≤ D_j(f)``, ``S_j ≥ S_j(f)`` for members ``j`` (a variable
+                  levy on all imports, partners' included, and an export refund)
+``cfd``           ``S_i ≥ S_i(f)`` for members' producers ``i`` (contract for difference)
+``stockpile``     a buyer of last resort at ``f`` located in ``location`` (the United States),
+                  budget ``B``, buying from members only (``eligible="members"``) or from anyone
+================  ===========================================================================
 
 Welfare of region ``i`` under roster ``S`` is its total welfare (consumer and producer surplus,
-government, rents, stockpile value; :mod:`models.result`), summed over the minerals of a game,
+government including the stockpile's outlay, rents; :mod:`models.result`; the inventory is not
+valued, MODEL.md §3), summed over the minerals of a game,
 as a change against the replicated benchmark::
 
     ΔW_i(S) = Σ_m [ W_i^m(S) − W_i^m(benchmark) ]                         (USD million / yr)
@@ -26,15 +30,12 @@ Stability of ``S`` (d'Aspremont et al. 1983; Carraro & Siniscalco 1993)::
     external:  ΔW_j(S) ≥ ΔW_j(S ∪ {j})   for every outsider j
 
 **Build once, re-solve by parameters.** :class:`RosterModel` builds one
-:class:`~models.equilibrium.EquilibriumModel` per (mineral, instrument) whose floor covers every
-region with a curve and whose stockpile may buy from every region. A roster enters only as
-parameter values: the tariff matrix ``τ`` (``policy_trade_costs`` of the roster's bloc), the
-floor bounds (a non-member's demand cap is set to ``10 ×`` world consumption, which never binds,
-and its supply minimum to 0), and an upper bound on each origin's sales to the stockpile (0 for
-non-members when ``eligible="members"``). Two constraints are appended to the built problem: that
-bound, and an optional export ban of the ``supplier`` (China) on a set of destinations, used to
-model a supplier's response to the bloc. ``EquilibriumModel.solve`` resets every floor bound
-from the scenario, so the roster path calls the model's ``_solve_raw`` and ``_raw`` directly.
+:class:`~models.equilibrium.EquilibriumModel` per (mineral, instrument) whose bloc holds every
+region and whose floor names every region with a curve. A roster enters only through the
+model's public parameters (``EquilibriumModel.solve(members=..., banned_routes=...,
+export_discounts=...)``): the bloc's tariffs, the floor's coverage (members only), the
+preferential zone, the stockpile's eligible origins (``MEMBERS``), and an optional export ban of
+the ``supplier`` (China) on a set of destinations, its response to the bloc.
 
 **Inert regions.** A region with neither a demand nor a supply curve in a mineral (e.g. Brazil in
 NdPr oxide) has no flows, so its membership cannot change that mineral's equilibrium. Results are
@@ -61,14 +62,14 @@ import numpy as np
 import pandas as pd
 
 from .calibration import Benchmark
-from .equilibrium import EquilibriumModel, policy_trade_costs
+from .equilibrium import EquilibriumModel
 from .errors import ModelInputError
-from .policies import ALL, Bloc, CfdFloor, LevyFloor, Scenario, StockpileFloor
+from .policies import ALL, MEMBERS, Bloc, CfdFloor, GuaranteedPrice, PreferentialFloor, Scenario, StockpileFloor
 from .result import EquilibriumResult
 
 #: The bloc's founders: the US–EU–Japan partnership of 4 Feb 2026 (``data/rosters.csv``: core).
 CORE = ("USA", "EU", "JPN")
-INSTRUMENTS = ("levy", "cfd", "stockpile")
+INSTRUMENTS = ("preferential", "guaranteed", "cfd", "stockpile")
 #: Also accepted by :class:`RosterModel`: ``"none"``, the bloc's tariffs alone (no floor).
 NO_FLOOR = "none"
 #: Largest number of players for which the Shapley value is computed exactly (2^20 coalitions).
@@ -125,8 +126,9 @@ class RosterModel:
     ----------
     bench : Benchmark
         The calibrated market (``benchmark_from_dataset``); its base policies stay in force.
-    instrument : {"levy", "cfd", "stockpile", "none"}
-        How the bloc holds its floor (``"none"``: the bloc's tariffs only).
+    instrument : {"preferential", "guaranteed", "cfd", "stockpile", "none"}
+        How the bloc holds its floor (``"preferential"``, the plan's, is the default;
+        ``"none"``: the bloc's tariffs only).
     level : float
         Floor ``f`` (USD/kg); can be changed per solve.
     external_tariff : float
@@ -144,12 +146,12 @@ class RosterModel:
 
     Examples
     --------
-    >>> rm = RosterModel(bench, "levy", 110.0)                       # doctest: +SKIP
+    >>> rm = RosterModel(bench, "preferential", 110.0)                       # doctest: +SKIP
     >>> res = rm.solve_roster(("USA", "EU", "JPN"))                  # doctest: +SKIP
     >>> dw = rm.welfare_change(("USA", "EU", "JPN", "KOR"), level=90)  # doctest: +SKIP
     """
 
-    def __init__(self, bench: Benchmark, instrument: str = "levy", level: float = 100.0, *,
+    def __init__(self, bench: Benchmark, instrument: str = "preferential", level: float = 100.0, *,
                  external_tariff: float = 0.0, budget: float = 12_000.0, location: str = "USA",
                  eligible: str = "members", supplier: str = "CHN", solver: str = "CLARABEL"):
         if not isinstance(bench, Benchmark):
@@ -174,39 +176,28 @@ class RosterModel:
         self.active = tuple(r for r in self.regions
                             if r in self.demand_regions or r in self.supply_regions)
         self.inert = tuple(r for r in self.regions if r not in self.active)
-        self._big = 10.0 * float(bench.consumption.sum() + bench.production.sum())
 
-        floor = self._floor(self.active, self.level, all_origins=True)
+        floor = self._floor(self.active, self.level)
         scenario = bench.base_scenario.extend(
             name=f"roster model ({instrument})", bloc=Bloc(self.regions, self.external_tariff),
             floors=() if floor is None else (floor,))
-        self.model: EquilibriumModel = bench.model(scenario, solver=solver)
-        m, n = self.model, market.n
-        s = self.regions.index(supplier)
-        self.ban = cp.Parameter(n, nonneg=True, name="supplier_ban")
-        extra = [cp.multiply(self.ban, m.x[s, :]) <= 0]
-        self.y_cap = None
-        if m.y is not None:
-            self.y_cap = cp.Parameter(len(m.y_origins), nonneg=True, name="stockpile_origin_cap")
-            extra.append(m.y <= self.y_cap)
-        # Same objective and constraints, plus the two roster constraints (see module docstring).
-        m.problem = cp.Problem(m.problem.objective, list(m.problem.constraints) + extra)
-        if not m.problem.is_dcp(dpp=True):  # pragma: no cover - guards a change in equilibrium.py
-            raise ModelInputError("problem", "not DPP", "a disciplined parametrised convex programme")
+        self.model: EquilibriumModel = bench.model(scenario, solver=solver, parametric_routes=True)
         self.n_solves = 0
         self._baseline: EquilibriumResult | None = None
 
     # ------------------------------------------------------------------ scenario of a roster
-    def _floor(self, members, level, all_origins=False):
+    def _floor(self, members, level):
         if self.instrument == NO_FLOOR:
             return None
-        if self.instrument == "levy":
+        if self.instrument == "preferential":
+            return PreferentialFloor(level)
+        if self.instrument == "guaranteed":
             covered = tuple(r for r in members if r in self.active)
-            return LevyFloor(covered, level) if covered else None
+            return GuaranteedPrice(covered, level) if covered else None
         if self.instrument == "cfd":
             covered = tuple(r for r in members if r in self.supply_regions)
             return CfdFloor(covered, level) if covered else None
-        origins = ALL if (all_origins or self.eligible == "all") else tuple(members)
+        origins = MEMBERS if self.eligible == "members" else ALL
         return StockpileFloor(self.location, level, self.budget, eligible_origins=origins)
 
     def scenario_for(self, members, level: float | None = None,
@@ -258,48 +249,13 @@ class RosterModel:
         for region, amount in discounts.items():
             check_roster((region,), self.regions, field="discounts")
             _nonneg(f"discounts[{region}]", amount)
-
-        m = self.model
-        # 1. floor level and budget for every covered region (the model's own path) ...
-        m._apply(floor_level=level, budget=budget)
-        # 2. ... then release the bounds of non-members.
-        for fb in m.floor_bounds:
-            if fb.demand_cap is not None:
-                cap = fb.demand_cap.value.copy()
-                for k, p in enumerate(fb.demand_pos):
-                    if m.demand_regions[p] not in members:
-                        cap[k] = self._big
-                fb.demand_cap.value = cap
-            if fb.supply_min is not None:
-                smin = fb.supply_min.value.copy()
-                for k, p in enumerate(fb.supply_pos):
-                    if m.supply_regions[p] not in members:
-                        smin[k] = 0.0
-                fb.supply_min.value = smin
-        # 3. the roster's tariffs (members' mutual tariffs removed, common external tariff)
-        imp, exp = policy_trade_costs(self.market, self.bench.base_scenario.with_policies(bloc=Bloc(members, tariff)),
-                                      self.bench.prices)
-        s = self.regions.index(self.supplier)
-        for region, amount in discounts.items():
-            exp[s, self.regions.index(region)] -= float(amount)
-        m.tariff_matrix, m.export_tax_matrix = imp, exp
-        m.policy_cost.value = imp + exp
-        m._trade_cost = m.transport + imp + exp
-        # 4. the supplier's ban and the stockpile's eligible origins
-        self.ban.value = np.array([1.0 if r in ban else 0.0 for r in self.regions])
-        if self.y_cap is not None:
-            loc_banned = self.location in ban
-            self.y_cap.value = np.array([
-                0.0 if ((self.eligible == "members" and self.regions[i] not in members)
-                        or (loc_banned and self.regions[i] == self.supplier)) else self._big
-                for i in m.y_origins])
-        objective, solve_time = m._solve_raw()
+        result = self.model.solve(
+            members=members, floor_level=level, external_tariff=tariff, budget=budget,
+            banned_routes={self.supplier: ban} if ban else None,
+            export_discounts={(self.supplier, r): float(a) for r, a in discounts.items()} or None)
         self.n_solves += 1
-        raw = m._raw(objective, solve_time)
-        params = {"members": members, "floor_level": level, "external_tariff": tariff,
-                  "budget": budget, "ban": ban, "discounts": discounts}
-        return EquilibriumResult(self.market, self.scenario_for(members, level, tariff), raw,
-                                 solver=m.solver, parameters=params)
+        result.parameters.update({"members": members, "ban": ban, "discounts": discounts})
+        return result
 
     def welfare_change(self, members, **kwargs) -> pd.Series:
         """``ΔW_i(S)``: total welfare change by region against the benchmark (USD million / yr)."""
@@ -328,7 +284,7 @@ class _Outcome:
 
     change: np.ndarray           # ΔW_i, the stockpile accounted at its location
     private: np.ndarray          # ΔW_i without the stockpile's account
-    stockpile_net: float         # inventory value − outlay (the stockpile's own account)
+    stockpile_net: float         # − outlay: the stockpile's own account (inventory not valued)
 
 
 class RosterGame:
@@ -341,8 +297,8 @@ class RosterGame:
     level : float, optional
         Floor level for every model (default: each model's own).
     bill_shares : pandas.Series, optional
-        Weights by region (e.g. GDP). When given, the stockpile's account (inventory value minus
-        outlay) is shared among the members in proportion to them instead of staying with the
+        Weights by region (e.g. GDP). When given, the stockpile's account (minus its outlay;
+        the inventory is not valued) is shared among the members in proportion to them instead of staying with the
         stockpile's location.
     ban_members : bool
         The supplier bans its exports to every member (its response to the bloc).
@@ -397,7 +353,7 @@ class RosterGame:
             res = model.solve_roster(roster, level=self.level, **kwargs)
             w = res.welfare
             change = w["total"].to_numpy() - self._base[k]
-            account = (w["stockpile_value"] - w["stockpile_outlay"]).to_numpy()
+            account = -w["stockpile_outlay"].to_numpy()
             out = _Outcome(change, change - account, float(account.sum()))
         self._cache[k][key] = out
         return out
@@ -444,7 +400,8 @@ class RosterGame:
         return pd.Series(total, index=pd.Index(self.regions, name="region"), name="private_gain")
 
     def stockpile_account(self, members) -> float:
-        """Inventory value minus outlay of the bloc's stockpile (USD million / yr; 0 without one)."""
+        """The bloc's stockpile account: minus its outlay (USD million / yr; 0 without one). The
+        inventory is not valued (MODEL.md §3; :func:`models.accounting.inventory_account`)."""
         members = check_roster(members, self.regions)
         return float(sum(self._outcome(k, members).stockpile_net for k in range(len(self.models))))
 
@@ -785,12 +742,16 @@ def bill_split(game: RosterGame, members, weights: dict[str, pd.Series] | None =
     The game: players are ``members``, ``v(S) = game.joint_worth(S)``. Each member's gross gain
     in the full bloc is ``g_i = ΔW_i^private(N)`` (before the stockpile's account); the Shapley
     rule gives it a net gain ``φ_i``, so its contribution to the bill is ``c_i = g_i − φ_i``, and
-    ``Σ c_i`` = the bloc's net bill (outlay minus inventory value, USD million / yr). A negative
-    ``c_i`` is a transfer *to* the member.
+    ``Σ c_i`` = the bill the rule splits: ``Σ_i g_i − v(N)``, which is the stockpile's outlay
+    (USD million / yr; the inventory is not valued) when there is one, and otherwise the members'
+    joint gain that the rule moves between them. A negative ``c_i`` is a transfer *to* the member.
 
-    Columns: ``gross_gain``, ``shapley``, ``contribution``, ``share`` (``c_i / Σ c``), and
-    ``<key>_share`` for each entry of ``weights`` (e.g. GDP, consumption: the member's share of
-    the members' total). ``df.attrs``: ``net_bill``, ``method``, ``std_error`` (Series).
+    Columns: ``gross_gain``, ``shapley``, ``contribution``, ``share`` (``c_i / Σ c``),
+    ``share_warning`` (a text where a member's share exceeds 100% or is negative, so that a reader
+    sees that the rule pays it rather than charges it, or charges it more than the whole bill;
+    empty otherwise), and ``<key>_share`` for each entry of ``weights`` (e.g. GDP, consumption:
+    the member's share of the members' total). ``df.attrs``: ``net_bill`` and ``bill_name`` (what
+    is split), ``method``, ``std_error`` (Series).
     """
     members = check_roster(members, game.regions)
     result = shapley_value(lambda S: game.joint_worth(tuple(S)), members, method=method,
@@ -801,9 +762,15 @@ def bill_split(game: RosterGame, members, weights: dict[str, pd.Series] | None =
     table = pd.DataFrame({"gross_gain": gross.to_numpy(), "shapley": result.values.to_numpy(),
                           "contribution": contribution.to_numpy()}, index=pd.Index(members, name="region"))
     table["share"] = table["contribution"] / net_bill if abs(net_bill) > WELFARE_TOL else 0.0
+    table["share_warning"] = [
+        "negative: the rule pays this member" if sh < -1e-9 else
+        "above 100%: charged more than the whole bill" if sh > 1 + 1e-9 else "" for sh in table["share"]]
+    outlay = -game.stockpile_account(members)
+    bill_name = (f"the stockpile's outlay, {outlay:,.1f} USD million a year" if outlay > WELFARE_TOL else
+                 "the members' joint gain moved between them (no stockpile outlay)")
     for key, w in (weights or {}).items():
         w = pd.Series(w, dtype=float).reindex(list(members)).fillna(0.0)
         table[f"{key}_share"] = w / w.sum() if w.sum() > 0 else 0.0
-    table.attrs.update(net_bill=net_bill, method=result.method, std_error=result.std_error,
+    table.attrs.update(net_bill=net_bill, bill_name=bill_name, method=result.method, std_error=result.std_error,
                        n_worths=result.n_worths)
     return table

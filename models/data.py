@@ -67,7 +67,7 @@ SCHEMA: dict[str, dict] = {
         "since": ("date", None, None, True), "status": ("str", ("in_force", "suspended"), None, False)}},
     "floors": {"key": ["region", "mineral", "instrument"], "cols": {
         "region": ("str", _REG, None, True), "mineral": ("str", _MIN, None, True),
-        "instrument": ("str", ("levy", "stockpile", "cfd"), None, True),
+        "instrument": ("str", ("preferential", "guaranteed", "stockpile", "cfd"), None, True),
         "level_usd_per_kg": ("float", None, "pos", True), "since": ("date", None, None, True)}},
     "rosters": {"key": ["roster", "iso3", "region"], "cols": {
         "roster": ("str", None, None, True), "iso3": ("str", None, None, True),

@@ -8,13 +8,24 @@ Built once by :class:`EquilibriumModel`; every policy number that a sweep may ch
     subject to D_j ≤ Σ_i x_ij                         (p_j, the border price at j)
                Σ_j x_ij + y_i ≤ S_i                     (w_i, the supply price at i)
                Σ_{j∈J_q} x_ij (+ y_i) ≤ Q_q               (ρ_q, licence rent of quota q)
-               D_j ≤ D_j(f),  S_j ≥ S_j(f)               (λ_j levy, μ_j top-up: levy floor)
+               Σ_{i∉S, j∈S} x_ij + Σ_{i∉S} y_i 1[L∈S] ≤ Q  (τ: preferential floor's tariff)
+               D_j ≤ D_j(f),  S_j ≥ S_j(f)               (λ_j levy, μ_j top-up: guaranteed price)
                S_i ≥ S_i(f)                              (μ_i top-up: contract for difference)
-               K = Σ_{i∈E} y_i ≤ B / f_K                 (stockpile at L buying at f_K)
+               K = Σ_i y_i ≤ B / f_K,  y_i ≤ ȳ_i          (stockpile at L buying at f_K; ȳ_i = 0
+                                                           for origins that may not sell to it)
+               Σ_ij b_ij x_ij + Σ_i b_iL y_i ≤ 0           (routes barred by ``banned_routes``)
                D, S, x, y ≥ 0
 
 ``A`` is the area under a curve, ``t`` transport cost, ``τ`` tariffs plus export taxes, ``s``
-producer subsidies. Prices are the constraint duals, never re-derived by hand.
+producer subsidies. Prices are the constraint duals, never re-derived by hand
+(:mod:`models.readback`). The preferential floor's cap ``Q`` is found by a search
+(:mod:`models.zone`).
+
+**Public parameters.** Everything a sweep or a roster changes is a ``cvxpy.Parameter`` of the
+one built problem, set through :meth:`EquilibriumModel.solve` (and ``sweep``) by name: the
+numbers of :data:`SWEEPABLE`, and :data:`SETTABLE`: ``members`` (the bloc's roster: its tariffs,
+the coverage of every floor, the preferential zone and a stockpile's ``MEMBERS`` eligibility),
+``banned_routes`` and ``export_discounts``.
 """
 from __future__ import annotations
 
@@ -30,59 +41,20 @@ import scipy.sparse as sp
 from .curves import total_area
 from .errors import InaccurateSolutionError, InfeasibleError, ModelInputError, SolverError, UnboundedError
 from .market import Market, check_regions
-from .policies import ALL, CfdFloor, LevyFloor, Scenario, StockpileFloor
+from .policies import (ALL, MEMBERS, Bloc, CfdFloor, GuaranteedPrice, PreferentialFloor, Scenario,
+                       StockpileFloor)
+from .readback import read_solution
 from .result import EquilibriumResult, RawSolution
+from .trade_costs import _expand, policy_trade_costs
+from .zone import solve_zone
 
 SOLVERS = ("CLARABEL", "OSQP", "SCS", "ECOS", "HIGHS")
+#: Numeric parameters that :meth:`EquilibriumModel.solve` and ``sweep`` can change.
 SWEEPABLE = ("floor_level", "budget", "external_tariff", "quota", "subsidy")
-
-
-def _expand(regions: tuple[str, ...], value, exclude: str | None = None) -> list[str]:
-    chosen = list(regions) if value == ALL else list(value)
-    return [r for r in chosen if r != exclude]
-
-
-def policy_trade_costs(market: Market, scenario: Scenario, benchmark_prices: pd.Series | None,
-                       external_tariff: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Tariff and export-tax matrices ``(τ^imp, τ^exp)`` in USD/kg, origin rows × destination columns.
-
-    Order of application: the scenario's tariffs; then the bloc removes tariffs between members
-    and adds its common external tariff on imports into members from non-members. Export taxes
-    are the exporter's and are not removed by the bloc. Ad valorem rates are converted to
-    specific ones at benchmark prices: ``rate × (P0_i + t_ij)``.
-    """
-    regions, n = market.regions, market.n
-    idx = {r: k for k, r in enumerate(regions)}
-    transport = market.transport_cost.to_numpy()
-    imp = np.zeros((n, n))
-    for k, tariff in enumerate(scenario.tariffs):
-        for o in _expand(regions, tariff.origin):
-            check_regions(f"tariffs[{k}].origin", o, regions)
-            for d in _expand(regions, tariff.destination, exclude=o):
-                check_regions(f"tariffs[{k}].destination", d, regions)
-                rate = tariff.specific
-                if tariff.ad_valorem:
-                    if benchmark_prices is None:
-                        raise ModelInputError(f"tariffs[{k}].ad_valorem", tariff.ad_valorem,
-                                              "0 unless benchmark prices are given to convert it")
-                    rate += tariff.ad_valorem * (float(benchmark_prices[o]) + transport[idx[o], idx[d]])
-                imp[idx[o], idx[d]] += rate
-    bloc = scenario.bloc
-    if bloc is not None:
-        members = [idx[m] for m in check_regions("bloc.members", bloc.members, regions)]
-        outsiders = [k for k in range(n) if k not in members]
-        imp[np.ix_(members, members)] = 0.0
-        rate = bloc.external_tariff if external_tariff is None else float(external_tariff)
-        imp[np.ix_(outsiders, members)] += rate
-    exp = np.zeros((n, n))
-    for k, tax in enumerate(scenario.export_taxes):
-        check_regions(f"export_taxes[{k}].origin", tax.origin, regions)
-        for d in _expand(regions, tax.destinations, exclude=tax.origin):
-            check_regions(f"export_taxes[{k}].destinations", d, regions)
-            exp[idx[tax.origin], idx[d]] += tax.rate
-    np.fill_diagonal(imp, 0.0)
-    np.fill_diagonal(exp, 0.0)
-    return imp, exp
+#: Other parameters that :meth:`EquilibriumModel.solve` can change (see its docstring).
+SETTABLE = SWEEPABLE + ("members", "banned_routes", "export_discounts")
+#: A non-binding quantity bound is this many times the market's largest quantity scale.
+OPEN_MULTIPLE = 10.0
 
 
 @dataclass
@@ -90,7 +62,7 @@ class _FloorBounds:
     """Index arrays and parameters of one levy or CfD floor's bounds."""
 
     key: int                    # position of the floor in scenario.floors
-    floor: LevyFloor | CfdFloor
+    floor: GuaranteedPrice | CfdFloor
     demand_pos: np.ndarray      # positions in the D vector
     supply_pos: np.ndarray      # positions in the S vector
     demand_cap: cp.Parameter | None
@@ -112,17 +84,21 @@ class EquilibriumModel:
         ``"CLARABEL"`` (default), ``"OSQP"`` or ``"SCS"`` (any installed cvxpy solver).
     solver_options : dict, optional
         Passed to the solver.
+    parametric_routes : bool
+        Build the constraint that ``banned_routes`` sets (default ``False``: a constraint with no
+        route barred is a degenerate ``0 ≤ 0`` row that costs interior-point accuracy, so it is
+        built only for models that need it, such as the roster model).
 
     Examples
     --------
-    >>> model = EquilibriumModel(market, Scenario(floors=(LevyFloor(("USA",), 80.0),)))
+    >>> model = EquilibriumModel(market, Scenario(floors=(GuaranteedPrice(("USA",), 80.0),)))
     >>> result = model.solve()                    # doctest: +SKIP
     >>> result = model.solve(floor_level=90.0)    # same built problem, new parameter value
     """
 
     def __init__(self, market: Market, scenario: Scenario | None = None,
                  benchmark_prices: pd.Series | None = None, solver: str = "CLARABEL",
-                 solver_options: dict | None = None):
+                 solver_options: dict | None = None, parametric_routes: bool = False):
         if not isinstance(market, Market):
             raise ModelInputError("market", type(market).__name__, "a models.Market")
         self.market = market
@@ -135,6 +111,7 @@ class EquilibriumModel:
             raise ModelInputError("solver", solver, f"an installed solver among {cp.installed_solvers()}")
         self.solver = solver
         self.solver_options = dict(solver_options or {})
+        self.parametric_routes = bool(parametric_routes)
         self._tightened: list[str] = []
         if solver == "CLARABEL" and market.curve_family == "linear":
             # Prices are duals: steep short-run curves turn quantity errors at the default 1e-8
@@ -153,8 +130,7 @@ class EquilibriumModel:
             self.solver_options.setdefault("max_iter", 200_000)
             self.solver_options.setdefault("polishing", True)
         self._validate_scenario()
-        self._current = {"floor_level": None, "budget": None, "external_tariff": None,
-                         "quota": None, "subsidy": None}
+        self._current = {key: None for key in SETTABLE}
         self._build()
         self._apply()
 
@@ -167,14 +143,26 @@ class EquilibriumModel:
             check_regions(f"quotas[{k}].origin", q.origin, regions)
             if q.destinations != ALL:
                 check_regions(f"quotas[{k}].destinations", q.destinations, regions)
-        stockpiles = [f for f in sc.floors if isinstance(f, StockpileFloor)]
-        if len(stockpiles) > 1:
-            raise ModelInputError("scenario.floors", len(stockpiles), "at most one StockpileFloor")
+        for kind, name in ((StockpileFloor, "StockpileFloor"), (PreferentialFloor, "PreferentialFloor")):
+            count = sum(isinstance(f, kind) for f in sc.floors)
+            if count > 1:
+                raise ModelInputError("scenario.floors", count, f"at most one {name}")
         for k, floor in enumerate(sc.floors):
             if isinstance(floor, StockpileFloor):
                 check_regions(f"floors[{k}].location", floor.location, regions)
-                if floor.eligible_origins != ALL:
+                if floor.eligible_origins == MEMBERS and sc.bloc is None:
+                    raise ModelInputError(f"floors[{k}].eligible_origins", MEMBERS,
+                                          "ALL or a list of region ids unless the scenario has a bloc")
+                if floor.eligible_origins not in (ALL, MEMBERS):
                     check_regions(f"floors[{k}].eligible_origins", floor.eligible_origins, regions)
+                continue
+            if isinstance(floor, PreferentialFloor):
+                if sc.bloc is None:
+                    raise ModelInputError(f"floors[{k}]", "PreferentialFloor without a bloc",
+                                          "a scenario with a Bloc (the zone whose members trade freely)")
+                if floor.reference is not None and floor.reference not in sc.bloc.members:
+                    raise ModelInputError(f"floors[{k}].reference", floor.reference,
+                                          f"None or one of the bloc's members {list(sc.bloc.members)}")
                 continue
             if floor.regions == ALL:
                 raise ModelInputError(f"floors[{k}].regions", ALL, "an explicit list of region ids")
@@ -192,6 +180,7 @@ class EquilibriumModel:
         self.idx = {r: k for k, r in enumerate(regions)}
         self.demand_regions = [r for r in regions if m.demand_curve(r) is not None]
         self.supply_regions = [r for r in regions if m.supply_curve(r) is not None]
+        self.has_demand = np.array([m.demand_curve(r) is not None for r in regions])
         nd, ns = len(self.demand_regions), len(self.supply_regions)
         d_rows = [self.idx[r] for r in self.demand_regions]
         s_rows = [self.idx[r] for r in self.supply_regions]
@@ -226,25 +215,36 @@ class EquilibriumModel:
         outflow = cp.sum(self.x, axis=1)
         cons: dict[str, cp.Constraint] = {}
 
-        # stockpile (buyer of last resort)
+        # stockpile (buyer of last resort): y_i from every producing region, ȳ_i = 0 where i may
+        # not sell (a region without a supply curve has nothing to sell: no y_i at all)
         self.stockpile = next((f for f in sc.floors if isinstance(f, StockpileFloor)), None)
         self.y = None
+        self.y_rows = s_rows        # region index of each entry of y
         if self.stockpile is not None:
             loc = self.idx[self.stockpile.location]
-            elig = _expand(regions, self.stockpile.eligible_origins)
-            self.y_origins = [self.idx[r] for r in elig]
-            self.y = cp.Variable(len(elig), nonneg=True, name="y")
+            self.y = cp.Variable(ns, nonneg=True, name="y")
+            self.y_cap = cp.Parameter(ns, nonneg=True, name="stockpile_origin_cap")
             self.stock_level = cp.Parameter(nonneg=True, name="stockpile_level")
             self.stock_cap = cp.Parameter(nonneg=True, name="stockpile_cap")
-            self.My = sp.csr_matrix((np.ones(len(elig)), (self.y_origins, range(len(elig)))), shape=(n, len(elig)))
-            y_cost = self.transport[self.y_origins, loc] + self.policy_cost[self.y_origins, loc]
+            y_cost = self.Ms.T @ (self.transport[:, loc] + self.policy_cost[:, loc])
             welfare += self.stock_level * cp.sum(self.y)
             bill = bill + y_cost @ self.y
-            outflow = outflow + self.My @ self.y
+            outflow = outflow + self.Ms @ self.y
             cons["stockpile_cap"] = cp.sum(self.y) <= self.stock_cap
+            cons["stockpile_origins"] = self.y <= self.y_cap
 
         cons["demand_balance"] = self.Md @ self.D <= inflow
         cons["supply_balance"] = outflow <= self.Ms @ self.S
+
+        # routes barred by a solve's `banned_routes` (only in a model built with parametric_routes)
+        self.ban_mask = self.ban_y = None
+        if self.parametric_routes:
+            self.ban_mask = cp.Parameter((n, n), nonneg=True, name="banned_routes")
+            barred = cp.sum(cp.multiply(self.ban_mask, self.x))
+            if self.y is not None:
+                self.ban_y = cp.Parameter(ns, nonneg=True, name="banned_stockpile_routes")
+                barred = barred + self.ban_y @ self.y
+            cons["banned_routes"] = barred <= 0
 
         # export quotas and bans
         self.quota_params, self.quota_masks = [], []
@@ -254,19 +254,33 @@ class EquilibriumModel:
             mask = np.zeros((n, n))
             mask[o, dests] = 1.0
             shipped = cp.sum(cp.multiply(mask, self.x))
-            if self.stockpile is not None and self.idx[self.stockpile.location] in dests and o in self.y_origins:
-                shipped = shipped + self.y[self.y_origins.index(o)]
+            if self.stockpile is not None and self.idx[self.stockpile.location] in dests and o in self.y_rows:
+                shipped = shipped + self.y[self.y_rows.index(o)]
             param = cp.Parameter(nonneg=True, name=f"quota_{k}")
             self.quota_params.append(param)
             self.quota_masks.append(mask)
             cons[f"quota[{k}]"] = shipped <= param
 
-        # levy and CfD floors
+        # the preferential floor: a cap on the zone's imports from non-members (dual: τ)
+        self.zone = next((f for f in sc.floors if isinstance(f, PreferentialFloor)), None)
+        self.zone_y = None
+        if self.zone is not None:
+            self.zone_mask = cp.Parameter((n, n), nonneg=True, name="zone_arcs")
+            self.zone_cap = cp.Parameter(nonneg=True, name="zone_cap")
+            imports = cp.sum(cp.multiply(self.zone_mask, self.x))
+            if self.y is not None:
+                self.zone_y = cp.Parameter(ns, nonneg=True, name="zone_stockpile_arcs")
+                imports = imports + self.zone_y @ self.y
+            cons["zone_imports"] = imports <= self.zone_cap
+            self.zone_reference_idx = None if self.zone.reference is None else self.idx[self.zone.reference]
+
+        # guaranteed-price and CfD floors: bounds on every region a floor names; `_apply` opens
+        # the bounds of regions it does not cover at a solve (non-members)
         self.floor_bounds: list[_FloorBounds] = []
         for k, floor in enumerate(sc.floors):
-            if isinstance(floor, StockpileFloor):
+            if not isinstance(floor, (GuaranteedPrice, CfdFloor)):
                 continue
-            covers_demand = isinstance(floor, LevyFloor)
+            covers_demand = isinstance(floor, GuaranteedPrice)
             dpos = np.array([self.demand_regions.index(r) for r in floor.regions
                              if covers_demand and r in self.demand_regions], dtype=int)
             spos = np.array([self.supply_regions.index(r) for r in floor.regions
@@ -290,44 +304,162 @@ class EquilibriumModel:
             raise ModelInputError("problem", "not DPP", "a disciplined parametrised convex programme")
 
     # ------------------------------------------------------------------ parameters
+    def _check_update(self, key: str, value):
+        """Validate one override of :meth:`solve`; return it in canonical form."""
+        if key not in SETTABLE:
+            raise ModelInputError("parameter", key, f"one of {SETTABLE}")
+        regions = self.market.regions
+        if value is None:
+            return None
+        if key == "members":
+            if self.scenario.bloc is None:
+                raise ModelInputError("members", value, "no override: the scenario has no bloc")
+            members = check_regions("members", value, regions)
+            if not members or len(set(members)) != len(members):
+                raise ModelInputError("members", value, "a non-empty list of distinct region ids")
+            return tuple(members)
+        if key == "banned_routes":
+            if not self.parametric_routes:
+                raise ModelInputError("banned_routes", value, "no override unless the model is built with "
+                                      "parametric_routes=True (or use an ExportBan in the scenario)")
+            if not isinstance(value, dict):
+                raise ModelInputError("banned_routes", value, "a mapping origin -> destinations")
+            out = {}
+            for origin, dests in value.items():
+                check_regions("banned_routes (origin)", origin, regions)
+                dests = (dests,) if isinstance(dests, str) else tuple(dests)
+                out[origin] = tuple(d for d in check_regions(f"banned_routes[{origin}]", dests, regions) if d != origin)
+            return out
+        if key == "export_discounts":
+            if not isinstance(value, dict):
+                raise ModelInputError("export_discounts", value, "a mapping (origin, destination) -> USD/kg")
+            out = {}
+            for arc, amount in value.items():
+                if not (isinstance(arc, tuple) and len(arc) == 2):
+                    raise ModelInputError("export_discounts (key)", arc, "a pair (origin, destination)")
+                check_regions("export_discounts (key)", arc, regions)
+                v = float(amount)
+                if not np.isfinite(v) or v < 0:
+                    raise ModelInputError(f"export_discounts[{arc}]", amount, "a non-negative discount (USD/kg)")
+                out[arc] = v
+            return out
+        allowed = {"floor_level": "a positive price (USD/kg)", "budget": "a non-negative budget (USD million)",
+                   "external_tariff": "a non-negative tariff (USD/kg)", "quota": "a non-negative quantity (kt)",
+                   "subsidy": "a non-negative subsidy (USD/kg)"}[key]
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ModelInputError(key, value, allowed) from None
+        if not np.isfinite(v) or v < 0 or (key == "floor_level" and v == 0):
+            raise ModelInputError(key, value, allowed)
+        return v
+
+    def _open_bound(self) -> float:
+        """A quantity (kt) that no demand, supply, flow or purchase reaches at the current values.
+
+        ``OPEN_MULTIPLE ×`` (every demand's quantity scale + every supply at the highest price
+        any policy can pay). Used for bounds that must not bind (non-members' floor bounds, an
+        open cap); large enough never to bind, small enough for the solver's scaling.
+        """
+        m, cur = self.market, self._current
+        levels = [f.level for f in self.scenario.floors] + ([cur["floor_level"]] if cur["floor_level"] else [])
+        chokes = [float(c.price(0.0)) if hasattr(c, "intercept") else 10.0 * c.benchmark_price
+                  for c in (m.demand_curve(r) for r in self.demand_regions)]
+        top = max([1.0, *chokes, *levels]) + float(np.max(self.subsidy_rates, initial=0.0)) \
+            + float(cur["subsidy"] or 0.0)
+        total = sum(c.benchmark_quantity if hasattr(c, "benchmark_quantity") else c.quantity_at(0.0)
+                    for c in (m.demand_curve(r) for r in self.demand_regions))
+        total += sum(c.quantity_at(top) for c in (m.supply_curve(r) for r in self.supply_regions))
+        return OPEN_MULTIPLE * max(1.0, float(total))
+
+    @property
+    def members(self) -> tuple[str, ...] | None:
+        """The bloc's roster at the next solve (``None`` without a bloc)."""
+        if self._current["members"] is not None:
+            return self._current["members"]
+        return None if self.scenario.bloc is None else self.scenario.bloc.members
+
     def _apply(self, **updates) -> None:
         """Set every parameter from the scenario and the overrides ``updates``."""
         for key, value in updates.items():
-            if key not in SWEEPABLE:
-                raise ModelInputError("parameter", key, f"one of {SWEEPABLE}")
-            if value is not None:
-                allowed = {"floor_level": "a positive price (USD/kg)", "budget": "a non-negative budget (USD million)",
-                           "external_tariff": "a non-negative tariff (USD/kg)", "quota": "a non-negative quantity (kt)",
-                           "subsidy": "a non-negative subsidy (USD/kg)"}[key]
-                v = float(value)
-                if not np.isfinite(v) or v < 0 or (key == "floor_level" and v == 0):
-                    raise ModelInputError(key, value, allowed)
-            self._current[key] = value
-        cur = self._current
-        if not updates or "external_tariff" in updates:
-            imp, exp = policy_trade_costs(self.market, self.scenario, self.benchmark_prices,
-                                          cur["external_tariff"])
+            self._current[key] = self._check_update(key, value)
+        cur, n, regions = self._current, self.market.n, self.market.regions
+        members = self.members
+        self._open = self._open_bound()
+        if not updates or {"external_tariff", "members", "export_discounts"} & set(updates):
+            sc = self.scenario
+            if cur["members"] is not None:
+                sc = sc.with_policies(bloc=Bloc(cur["members"], sc.bloc.external_tariff))
+            imp, exp = policy_trade_costs(self.market, sc, self.benchmark_prices, cur["external_tariff"])
+            for (o, d), amount in (cur["export_discounts"] or {}).items():
+                exp[self.idx[o], self.idx[d]] -= amount
             self.tariff_matrix, self.export_tax_matrix = imp, exp
             self.policy_cost.value = imp + exp
             self._trade_cost = self.transport + imp + exp
+        if self.ban_mask is not None:
+            ban = np.zeros((n, n))
+            for origin, dests in (cur["banned_routes"] or {}).items():
+                ban[self.idx[origin], [self.idx[d] for d in dests]] = 1.0
+            self.ban_mask.value = ban
         rates = self.subsidy_rates if cur["subsidy"] is None else np.where(self.subsidised, cur["subsidy"], 0.0)
         self.subsidy.value = rates
         for k, q in enumerate(self.scenario.quotas):
             self.quota_params[k].value = q.quantity if cur["quota"] is None else float(cur["quota"])
+        covered = set(regions) if cur["members"] is None else set(members)
         for fb in self.floor_bounds:
             level = fb.floor.level if cur["floor_level"] is None else float(cur["floor_level"])
             if fb.demand_cap is not None:
                 fb.demand_cap.value = np.array([
-                    self.market.demand_curve(self.demand_regions[p]).quantity_at(level) for p in fb.demand_pos])
+                    self.market.demand_curve(r).quantity_at(level) if r in covered else self._open
+                    for r in (self.demand_regions[p] for p in fb.demand_pos)])
             if fb.supply_min is not None:
                 fb.supply_min.value = np.array([
                     self.market.supply_curve(self.supply_regions[p]).quantity_at(level + rates[p])
-                    for p in fb.supply_pos])
+                    if self.supply_regions[p] in covered else 0.0 for p in fb.supply_pos])
+        member_set = set(members or ())
+        if self.zone is not None:
+            outsider = np.array([r not in member_set for r in regions], dtype=float)
+            self.zone_mask.value = np.outer(outsider, 1.0 - outsider)
+            self.zone_members_idx = [self.idx[r] for r in members
+                                     if self.market.demand_curve(r) is not None
+                                     or self.market.supply_curve(r) is not None]
+            if not self.zone_members_idx:
+                raise ModelInputError("members", members, "a bloc with at least one member with a curve")
+            self.zone_cap.value = self._open
         if self.stockpile is not None:
             level = self.stockpile.level if cur["floor_level"] is None else float(cur["floor_level"])
             budget = self.stockpile.budget if cur["budget"] is None else float(cur["budget"])
             self.stock_level.value = level
             self.stock_cap.value = budget / level
+            rule = self.stockpile.eligible_origins
+            eligible = set(regions) if rule == ALL else member_set if rule == MEMBERS else set(rule)
+            loc = self.stockpile.location
+            sellers = self.supply_regions
+            self.y_cap.value = np.array([self._open if r in eligible else 0.0 for r in sellers])
+            if self.ban_y is not None:
+                self.ban_y.value = np.array([1.0 if loc in (cur["banned_routes"] or {}).get(r, ()) else 0.0
+                                             for r in sellers])
+            if self.zone is not None:
+                self.zone_y.value = (np.array([r not in member_set for r in sellers], dtype=float)
+                                     * float(loc in member_set))
+
+    def effective_scenario(self) -> Scenario:
+        """The scenario as solved: the bloc's roster, each floor's coverage and the stockpile's
+        eligible origins after the overrides of the last :meth:`solve`."""
+        sc, cur = self.scenario, self._current
+        if cur["members"] is None:
+            return sc
+        members = cur["members"]
+        floors = []
+        for f in sc.floors:
+            if isinstance(f, (GuaranteedPrice, CfdFloor)):
+                covered = tuple(r for r in f.regions if r in members)
+                if covered:
+                    floors.append(type(f)(covered, f.level))
+            else:
+                floors.append(f)
+        tariff = sc.bloc.external_tariff if cur["external_tariff"] is None else cur["external_tariff"]
+        return sc.with_policies(bloc=Bloc(members, tariff), floors=tuple(floors))
 
     # ------------------------------------------------------------------ solve
     def _solve_raw(self) -> tuple[float, float]:
@@ -374,94 +506,54 @@ class EquilibriumModel:
                 cp.OPTIMAL_INACCURATE: InaccurateSolutionError}.get(status, SolverError)
         raise kind(str(status), hint, self.solver)
 
-    def _raw(self, objective: float, solve_time: float) -> RawSolution:
-        n = self.market.n
-        levy = np.zeros(n)
-        topup = np.zeros(n)
-        cfd_topup = np.zeros(n)
-        for fb in self.floor_bounds:
-            k = fb.key
-            if fb.demand_cap is not None:
-                dual = self.constraints[f"floor_demand[{k}]"].dual_value
-                for p, v in zip(fb.demand_pos, np.atleast_1d(dual)):
-                    levy[self.idx[self.demand_regions[p]]] += v
-            if fb.supply_min is not None:
-                dual = self.constraints[f"floor_supply[{k}]"].dual_value
-                target = topup if isinstance(fb.floor, LevyFloor) else cfd_topup
-                for p, v in zip(fb.supply_pos, np.atleast_1d(dual)):
-                    target[self.idx[self.supply_regions[p]]] += v
-        quota_rent = np.array([float(self.constraints[f"quota[{k}]"].dual_value)
-                               for k in range(len(self.quota_params))])
-        y = np.zeros(n)
-        stock_price = 0.0
-        if self.stockpile is not None:
-            y[self.y_origins] = self.y.value
-            stock_price = float(self.stock_level.value - self.constraints["stockpile_cap"].dual_value)
-        border = np.asarray(self.constraints["demand_balance"].dual_value, dtype=float).copy()
-        supply_price = np.asarray(self.constraints["supply_balance"].dual_value, dtype=float).copy()
-        # A region without a curve on one side has an indeterminate dual there; report the
-        # tightest no-arbitrage value: the landed price (no demand) or the best netback (no supply).
-        cost = self._trade_cost
-        for k in self._no_demand:
-            border[k] = float(np.min(supply_price + cost[:, k]))
-        for k in self._no_supply:
-            supply_price[k] = float(np.max(border - cost[k, :]))
-        # Where two bounds on one quantity bind together (a ban: x <= 0 with x >= 0; a zero
-        # stockpile budget; a floor whose quantity bound is zero), a policy constraint's dual is
-        # anywhere above the smallest value that supports the equilibrium, and the solver returns
-        # arbitrary numbers (thousands of USD/kg). Report that smallest value; where the dual is
-        # determined, this changes nothing (to solver tolerance).
-        margin = border[None, :] - supply_price[:, None] - cost          # p_j - w_i - c_ij
-        loc = self.idx[self.stockpile.location] if self.stockpile is not None else -1
-        for k, mask in enumerate(self.quota_masks):
-            gaps = margin[mask > 0]
-            if self.stockpile is not None:
-                rows = [o for o in self.y_origins if mask[o, loc] > 0]
-                gaps = np.append(gaps, stock_price - supply_price[rows] - cost[rows, loc])
-            quota_rent[k] = min(quota_rent[k], max(0.0, float(np.max(gaps, initial=0.0))))
-        if self.stockpile is not None:
-            landed = supply_price[self.y_origins] + cost[self.y_origins, loc]
-            for mask, rho in zip(self.quota_masks, quota_rent):
-                landed = landed + rho * mask[self.y_origins, loc]
-            stock_price = max(stock_price, min(float(self.stock_level.value), float(landed.min())))
-        level = self._current["floor_level"]
-        for fb in self.floor_bounds:
-            f = fb.floor.level if level is None else float(level)
-            for r in fb.floor.regions:
-                k = self.idx[r]
-                if isinstance(fb.floor, LevyFloor):
-                    levy[k] = min(levy[k], max(0.0, f - border[k]))
-                    topup[k] = min(topup[k], max(0.0, f - supply_price[k]))
-                else:
-                    cfd_topup[k] = min(cfd_topup[k], max(0.0, f - supply_price[k]))
-        raw = RawSolution(
-            demand=self.Md @ self.D.value, supply=self.Ms @ self.S.value, flows=np.array(self.x.value),
-            border_price=border, supply_price=supply_price,
-            levy=levy, levy_topup=topup, cfd_topup=cfd_topup,
-            subsidy=self.Ms @ self.subsidy.value, tariff=self.tariff_matrix,
-            export_tax=self.export_tax_matrix, transport=self.transport,
-            quota_rent=quota_rent, quota_masks=list(self.quota_masks),
-            stockpile_purchases=y, stockpile_price=stock_price,
-            stockpile_level=float(self.stock_level.value) if self.stockpile is not None else 0.0,
-            stockpile_cap=float(self.stock_cap.value) if self.stockpile is not None else 0.0,
-            stockpile_location=self.stockpile.location if self.stockpile is not None else None,
-            objective=objective, solve_time=solve_time,
-            _loc_index=self.idx[self.stockpile.location] if self.stockpile is not None else -1)
-        raw.check_finite()
-        return raw
+    def _read(self, objective: float, solve_time: float) -> RawSolution:
+        return read_solution(self, objective, solve_time)
+
+    def _solve_current(self) -> tuple[RawSolution, dict]:
+        """Solve at the current parameter values; with a preferential floor, search its cap.
+
+        Returns the raw solution and the zone's record (empty without a preferential floor).
+        """
+        if self.zone is None:
+            objective, solve_time = self._solve_raw()
+            return self._read(objective, solve_time), {}
+        level = self.zone.level if self._current["floor_level"] is None else float(self._current["floor_level"])
+        raw, status, cap = solve_zone(self, level, self._open)
+        from .zone import zone_price
+        zone = {"level": level, "status": status, "cap": cap,
+                "price": zone_price(raw, self.zone_members_idx, self.has_demand, self.zone_reference_idx),
+                "tariff": raw.zone_tariff,
+                "reference": self.zone.reference or "lowest member price",
+                "members": tuple(self.members)}
+        raw.zone = zone
+        return raw, zone
 
     def solve(self, **updates) -> EquilibriumResult:
-        """Solve with the scenario's values, or with the overrides ``updates`` (see ``SWEEPABLE``).
+        """Solve with the scenario's values, or with the overrides ``updates``.
 
-        Overrides persist on the model until changed again. An override of a policy the scenario
-        does not hold (``budget`` without a stockpile floor, ``external_tariff`` without a bloc,
-        ``quota`` without a quota, ``subsidy`` without a subsidised region, ``floor_level``
-        without a floor) has no effect, so that one set of values can drive models of different
-        instruments side by side.
+        Numeric overrides (:data:`SWEEPABLE`): ``floor_level`` (USD/kg, every floor), ``budget``
+        (USD million), ``external_tariff`` (USD/kg), ``quota`` (kt, every quota), ``subsidy``
+        (USD/kg, every subsidised region). Others (:data:`SETTABLE`):
+
+        ``members`` : tuple of region ids
+            The bloc's roster (the scenario must have a bloc): members' mutual tariffs removed and
+            the common external tariff on non-members; guaranteed-price and CfD floors cover the
+            regions they name that are members; a preferential floor's zone is the roster; a
+            stockpile with ``eligible_origins=MEMBERS`` buys from members only.
+        ``banned_routes`` : dict origin -> destinations
+            Shipments (and sales to the stockpile at its location) on those routes are barred.
+        ``export_discounts`` : dict (origin, destination) -> USD/kg
+            A price cut the origin pays on that route: a negative export tax in its accounts.
+
+        Overrides persist on the model until changed again (``None`` restores the scenario's
+        value). An override of a policy the scenario does not hold (``budget`` without a
+        stockpile floor, ``external_tariff`` without a bloc, ``quota`` without a quota,
+        ``subsidy`` without a subsidised region, ``floor_level`` without a floor) has no effect,
+        so that one set of values can drive models of different instruments side by side.
         """
         self._apply(**updates)
-        objective, solve_time = self._solve_raw()
-        return EquilibriumResult(self.market, self.scenario, self._raw(objective, solve_time),
+        raw, _ = self._solve_current()
+        return EquilibriumResult(self.market, self.effective_scenario(), raw,
                                  solver=self.solver, parameters=dict(self._current))
 
     def sweep(self, name: str, values, fields=("border_price", "consumer_price", "producer_price",
@@ -469,8 +561,8 @@ class EquilibriumModel:
         """Re-solve the built problem for each value of parameter ``name``.
 
         Returns a :class:`SweepResult` whose ``table`` is a long DataFrame with columns
-        ``value, region, <fields>``, plus per-step totals (objective, stockpile purchases) and the
-        wall and solver times.
+        ``value, region, <fields>``, plus per-step totals (objective, stockpile purchases, and
+        with a preferential floor its tariff and status) and the wall and solver times.
         """
         if name not in SWEEPABLE:
             raise ModelInputError("sweep parameter", name, f"one of {SWEEPABLE}")
@@ -486,12 +578,12 @@ class EquilibriumModel:
             self.problem = fast_problem(self) or problem
             for v in values:
                 self._apply(**{name: v})
-                objective, st = self._solve_raw()
-                solver_time += st
-                raw = self._raw(objective, st)
+                raw, zone = self._solve_current()
+                solver_time += raw.solve_time
                 table = raw.region_arrays()
                 rows.append(np.column_stack([table[f] for f in fields]))
-                totals.append((objective, raw.stockpile_purchases.sum(), raw.stockpile_price))
+                totals.append((raw.objective, raw.stockpile_purchases.sum(), raw.stockpile_price,
+                               raw.zone_tariff, zone.get("status", "")))
         finally:
             self.problem = problem
             self._apply(**{name: saved})
@@ -501,7 +593,8 @@ class EquilibriumModel:
         table = pd.DataFrame(data, columns=list(fields))
         table.insert(0, "region", np.tile(self.market.regions, len(values)))
         table.insert(0, name, np.repeat(values, n))
-        tot = pd.DataFrame(totals, columns=["objective", "stockpile_purchases", "stockpile_price"])
+        tot = pd.DataFrame(totals, columns=["objective", "stockpile_purchases", "stockpile_price",
+                                            "zone_tariff", "zone_status"])
         tot.insert(0, name, values)
         return SweepResult(name, table, tot, wall, solver_time)
 

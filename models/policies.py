@@ -9,7 +9,9 @@ Bloc                   members' mutual tariffs removed, a common external  reven
                        tariff on imports from non-members
 ProducerSubsidy        supply curve shifted down by ``s``                   cost ``s · S_r``
 ExportQuota            ``Σ_{j∈J} x_ij ≤ Q`` (``Q = 0``: a ban)              licence rent per kt
-LevyFloor              ``D_j ≤ D_j(f)`` and ``S_j ≥ S_j(f)``                levy ``λ_j``, top-up ``μ_j``
+PreferentialFloor      members trade freely; ``Σ_{i∉S, j∈S} x_ij ≤ Q``,       adjustable tariff ``τ`` on
+                       ``Q`` searched so the zone's price is ``f``          non-members' goods
+GuaranteedPrice        ``D_j ≤ D_j(f)`` and ``S_j ≥ S_j(f)``                levy ``λ_j``, top-up ``μ_j``
 StockpileFloor         a buyer ``K ≥ 0`` valued at ``f``, ``K ≤ B / f``     floor holds while ``K < B/f``
 CfdFloor               ``S_i ≥ S_i(f)`` for covered producers               top-up ``f − w_i`` per unit
 =====================  =================================================  ============================
@@ -25,6 +27,8 @@ import numpy as np
 from .errors import ModelInputError
 
 ALL = "ALL"
+#: A stockpile's eligible origins: the scenario's bloc members (whatever the roster is at a solve).
+MEMBERS = "MEMBERS"
 
 
 def _nonneg(field_name: str, value: float, unit: str) -> float:
@@ -135,13 +139,55 @@ def ExportBan(origin: str, destinations=ALL) -> ExportQuota:
 
 
 @dataclass(frozen=True)
-class LevyFloor:
-    """A price floor ``f`` held by a variable levy in ``regions`` ("adjustable tariffs").
+class PreferentialFloor:
+    """The plan's floor: "reference prices … for members of the preferential zone … maintained
+    through adjustable tariffs" (MODEL.md §2). It applies to the scenario's :class:`Bloc`.
+
+    Members trade freely with each other (the bloc removes their mutual tariffs); imports into
+    members from non-members pay an adjustable tariff ``τ ≥ 0``, the smallest that holds the zone's
+    price at ``f``. Exact convex route: cap the zone's imports from non-members,
+
+        Σ_{i∉S, j∈S} x_ij (+ the stockpile's purchases from non-members, if it sits in S) ≤ Q,
+
+    whose dual is ``τ``; ``Q`` is found by a one-dimensional search with parametric re-solves.
+    ``τ`` is collected by the importing member. There is no export refund and no top-up: member
+    exporters sell to member importers at the zone's price.
+
+    **The zone's price** when members are apart (trade costs between them): ``reference=None``
+    (the default) holds the floor in *every* member with a curve, i.e. the lowest member price,
+    ``min_{j∈S} P_j``, equals ``f`` (``P_j`` is the border price where ``j`` has demand, the
+    supply price where it only produces), so members further from non-members' supply sit above
+    ``f``. ``reference="USA"`` (a member id) holds it at that member's border price only, like a
+    quoted hub price; other members' prices then differ from ``f`` by the zone's trade costs.
+
+    **When the floor fails.** If the zone's price stays below ``f`` even with no imports from
+    non-members (``Q = 0``: a prohibitive tariff), for instance because the zone would be a net
+    exporter at ``f``, no tariff can hold the floor. The model then reports that the floor fails
+    and solves at ``Q = 0``: the zone's price is the highest a prohibitive tariff reaches (the
+    zone's autarky price, or its export parity where members export). It never pays an export
+    subsidy to hold the floor.
+    """
+
+    level: float
+    reference: str | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "level", _positive("preferential_floor.level", self.level, "USD/kg"))
+        if self.reference is not None and (not isinstance(self.reference, str) or not self.reference):
+            raise ModelInputError("preferential_floor.reference", self.reference,
+                                  "None (every member) or a member's region id")
+
+
+@dataclass(frozen=True)
+class GuaranteedPrice:
+    """A guaranteed price ``f`` in ``regions``: a variable levy on *all* imports, partners'
+    included, plus a top-up to producers that acts as an export refund (the old EU intervention
+    regime). Not the plan's instrument (that is :class:`PreferentialFloor`); kept for comparison.
 
     Consumers and producers in each region face ``max(p_j, f)``: ``D_j ≤ D_j(f)`` and
     ``S_j ≥ S_j(f)``. The levy ``λ_j`` is the dual of the demand bound, the production top-up
-    ``μ_j`` the dual of the supply bound; levy revenue ``λ_j D_j − μ_j S_j``. When the floor makes a
-    region a net exporter at a border price below ``f``, that revenue is negative: an implicit
+    ``μ_j`` the dual of the supply bound; levy revenue ``λ_j D_j − μ_j S_j``. When the guarantee
+    makes a region a net exporter at a border price below ``f``, that revenue is negative: an
     export subsidy, reported as such.
     """
 
@@ -149,8 +195,8 @@ class LevyFloor:
     level: float
 
     def __post_init__(self):
-        object.__setattr__(self, "regions", _regions("levy_floor.regions", self.regions))
-        object.__setattr__(self, "level", _positive("levy_floor.level", self.level, "USD/kg"))
+        object.__setattr__(self, "regions", _regions("guaranteed_price.regions", self.regions))
+        object.__setattr__(self, "level", _positive("guaranteed_price.level", self.level, "USD/kg"))
 
 
 @dataclass(frozen=True)
@@ -158,7 +204,8 @@ class StockpileFloor:
     """A buyer of last resort at ``level`` in ``location`` with ``budget`` (USD million).
 
     Adds ``K = Σ_{i ∈ eligible} y_i ≥ 0`` valued at ``f`` in the objective, ``K ≤ B / f``. The floor
-    holds while ``K < B / f``. ``eligible_origins`` restricts which regions may sell to it.
+    holds while ``K < B / f``. ``eligible_origins`` restricts which regions may sell to it:
+    :data:`ALL`, :data:`MEMBERS` (the bloc's members at each solve), or a list of region ids.
     """
 
     location: str
@@ -169,8 +216,10 @@ class StockpileFloor:
     def __post_init__(self):
         object.__setattr__(self, "level", _positive("stockpile_floor.level", self.level, "USD/kg"))
         object.__setattr__(self, "budget", _nonneg("stockpile_floor.budget", self.budget, "USD million"))
-        object.__setattr__(self, "eligible_origins",
-                           _regions("stockpile_floor.eligible_origins", self.eligible_origins))
+        origins = self.eligible_origins
+        if origins != MEMBERS:
+            origins = _regions("stockpile_floor.eligible_origins", origins)
+        object.__setattr__(self, "eligible_origins", origins)
 
 
 @dataclass(frozen=True)
@@ -188,7 +237,7 @@ class CfdFloor:
         object.__setattr__(self, "level", _positive("cfd_floor.level", self.level, "USD/kg"))
 
 
-Floor = LevyFloor | StockpileFloor | CfdFloor
+Floor = PreferentialFloor | GuaranteedPrice | StockpileFloor | CfdFloor
 
 
 @dataclass(frozen=True)
@@ -207,7 +256,7 @@ class Scenario:
         for name in ("tariffs", "export_taxes", "subsidies", "quotas", "floors"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         kinds = {"tariffs": Tariff, "export_taxes": ExportTax, "subsidies": ProducerSubsidy,
-                 "quotas": ExportQuota, "floors": (LevyFloor, StockpileFloor, CfdFloor)}
+                 "quotas": ExportQuota, "floors": (PreferentialFloor, GuaranteedPrice, StockpileFloor, CfdFloor)}
         for name, kind in kinds.items():
             for item in getattr(self, name):
                 if not isinstance(item, kind):

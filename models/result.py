@@ -2,15 +2,20 @@
 
 Welfare accounting (MODEL.md §3), per region ``r``, in USD million per year::
 
-    CS_r  = A^d_r(D_r) − P^c_r D_r                    consumer price P^c = p + λ (levy)
+    CS_r  = A^d_r(D_r) − P^c_r D_r                    consumer price P^c = p + λ (guaranteed price)
     PS_r  = P^p_r S_r − A^s_r(S_r)                    producer price P^p = w + μ + s
-    G_r   = tariff revenue + export-tax revenue + λ_r D_r − μ_r S_r − s_r S_r − stockpile outlay
+    G_r   = tariff revenue + export-tax revenue + τ_S × (r's imports from non-members, r ∈ S)
+            + λ_r D_r − μ_r S_r − s_r S_r − stockpile outlay
     R_r   = Σ_q ρ_q × (shipments under quota q from r)   (licence rent of export controls)
-    V_r   = K × p_r  at the stockpile's location       (inventory valued at the scenario price)
-    W_r   = CS_r + PS_r + G_r + R_r + V_r
+    W_r   = CS_r + PS_r + G_r + R_r
 
-Identities (tested): ``Σ_r W_r = Σ A^d − Σ A^s − transport cost + V`` and
-``Σ_r W_r = objective − Σ s·S + tariff and export-tax revenue − f_K K + V``.
+``τ_S`` is the preferential floor's tariff, collected by the importing member. The stockpile's
+purchases are an outlay of the government at its location; the inventory it holds is **not**
+valued in the year's welfare (MODEL.md §3): it is shown beside it by :attr:`EquilibriumResult.inventory`
+(:func:`models.accounting.inventory_account`).
+
+Identities (tested): ``Σ_r W_r = Σ A^d − Σ A^s − transport cost`` and
+``Σ_r W_r = objective − Σ s·S + tariff and export-tax revenue − f_K K``.
 """
 from __future__ import annotations
 
@@ -19,12 +24,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import SolverError
+from .accounting import inventory_account
+from .errors import ModelInputError, SolverError
 from .market import Market
 
 WELFARE_COLUMNS = ("consumer_surplus", "producer_surplus", "tariff_revenue", "export_tax_revenue",
-                   "levy_revenue", "cfd_cost", "subsidy_cost", "stockpile_outlay", "government",
-                   "quota_rent", "stockpile_value", "total")
+                   "zone_tariff_revenue", "levy_revenue", "cfd_cost", "subsidy_cost", "stockpile_outlay",
+                   "government", "quota_rent", "total")
 
 
 @dataclass
@@ -52,6 +58,10 @@ class RawSolution:
     stockpile_location: str | None
     objective: float
     solve_time: float
+    zone_tariff: float = 0.0
+    zone_mask: np.ndarray | None = None
+    zone_y: np.ndarray | None = None
+    zone: dict = field(default_factory=dict)
 
     def check_finite(self) -> None:
         """Raise if any value is NaN or infinite: never hand a NaN to a caller."""
@@ -102,9 +112,16 @@ class EquilibriumResult:
     flows : pandas.DataFrame
         ``x_ij`` in kt, origin index × destination columns (stockpile purchases excluded).
     wedges : pandas.DataFrame
-        Index region. ``levy`` (λ), ``levy_topup`` (μ of a levy floor), ``cfd_topup``, ``subsidy``
-        in USD/kg; ``implicit_export_subsidy`` in USD million (the cost of a levy floor that makes
-        the region a net exporter below the floor).
+        Index region. ``zone_tariff`` (τ, the preferential floor's tariff a member levies on
+        non-members' goods), ``levy`` (λ), ``levy_topup`` (μ of a guaranteed price),
+        ``cfd_topup``, ``subsidy`` in USD/kg; ``implicit_export_subsidy`` in USD million (the
+        cost of a guaranteed price that makes the region a net exporter below it).
+    zone : pandas.Series
+        The preferential floor (empty without one): ``level``, ``status`` ("holds (tariff
+        binds)", "not binding (zone price above f)" or "fails"), ``price`` (the zone's price,
+        USD/kg; where the floor fails, the highest a prohibitive tariff reaches), ``tariff``
+        (τ, USD/kg), ``cap`` (kt), ``imports_from_nonmembers`` (kt), ``reference``, ``members``,
+        ``holds`` (bool).
     quota_rents : pandas.DataFrame
         One row per export quota: origin, shipped (kt), rent (USD/kg), rent_total (USD million).
     stockpile : pandas.Series
@@ -112,6 +129,9 @@ class EquilibriumResult:
         ``floor_holds`` (purchases below the cap), and purchases by origin.
     welfare : pandas.DataFrame
         Index region, columns ``WELFARE_COLUMNS`` in USD million per year.
+    inventory : pandas.DataFrame
+        The stockpile's inventory account beside the welfare table
+        (:func:`models.accounting.inventory_account`): kt held and its cost; not valued.
     transport_cost : float
         USD million per year spent on freight (a real resource cost, not a transfer).
     objective, solve_time, solver, parameters : the programme's value, the solver's time (s),
@@ -130,6 +150,7 @@ class EquilibriumResult:
         self.welfare = self._welfare(arrays)
         levy_rev = self.welfare["levy_revenue"].to_numpy()
         self.wedges = pd.DataFrame({
+            "zone_tariff": self._zone_tariffs(),
             "levy": raw.levy, "levy_topup": raw.levy_topup, "cfd_topup": raw.cfd_topup,
             "subsidy": raw.subsidy,
             "implicit_export_subsidy": np.where(arrays["net_exports"] > 1e-9, np.maximum(0.0, -levy_rev), 0.0) + 0.0,
@@ -141,8 +162,34 @@ class EquilibriumResult:
         })
         self.quota_rents["rent_total"] = self.quota_rents["shipped"] * self.quota_rents["rent"]
         self.stockpile = self._stockpile_series()
+        self.zone = self._zone_series()
 
     # ------------------------------------------------------------------ accounting
+    def _zone_tariffs(self) -> np.ndarray:
+        """τ for members (the importers that levy it), 0 elsewhere."""
+        raw = self.raw
+        if raw.zone_mask is None or not raw.zone:
+            return np.zeros(self.market.n)
+        return raw.zone_tariff * (raw.zone_mask.max(axis=0) > 0)
+
+    def _zone_imports(self) -> np.ndarray:
+        """Each member's imports from non-members (kt), the stockpile's purchases included."""
+        raw = self.raw
+        if raw.zone_mask is None or not raw.zone:
+            return np.zeros(self.market.n)
+        imports = (raw.zone_mask * raw.flows).sum(axis=0)
+        if raw.stockpile_location is not None and raw.zone_y is not None:
+            imports[raw._loc_index] += float((raw.zone_y * raw.stockpile_purchases).sum())
+        return imports
+
+    def _zone_series(self) -> pd.Series:
+        z = dict(self.raw.zone)
+        if not z:
+            return pd.Series(dtype=object)
+        z["imports_from_nonmembers"] = float(self._zone_imports().sum())
+        z["holds"] = z["status"] != "fails"
+        return pd.Series(z, dtype=object)
+
     def _quota_shipments(self) -> np.ndarray:
         raw, out = self.raw, []
         for mask in raw.quota_masks:
@@ -168,13 +215,12 @@ class EquilibriumResult:
         tariff_rev = (raw.tariff * x).sum(axis=0)
         extax_rev = (raw.export_tax * x).sum(axis=1)
         outlay = np.zeros_like(ad)
-        stock_value = np.zeros_like(ad)
         if raw.stockpile_location is not None:
             loc = raw._loc_index
             tariff_rev[loc] += float((raw.tariff[:, loc] * y).sum())
             extax_rev += raw.export_tax[:, loc] * y
             outlay[loc] = raw.stockpile_price * y.sum()
-            stock_value[loc] = raw.border_price[loc] * y.sum()
+        zone_rev = raw.zone_tariff * self._zone_imports()
         levy_rev = raw.levy * raw.demand - raw.levy_topup * raw.supply
         cfd_cost = raw.cfd_topup * raw.supply
         subsidy_cost = raw.subsidy * raw.supply
@@ -183,11 +229,11 @@ class EquilibriumResult:
             rent[self.market.regions.index(q.origin)] += shipped * rho
         cs = ad - arrays["consumer_price"] * raw.demand
         ps = arrays["producer_price"] * raw.supply - as_
-        gov = tariff_rev + extax_rev + levy_rev - cfd_cost - subsidy_cost - outlay
-        total = cs + ps + gov + rent + stock_value
+        gov = tariff_rev + extax_rev + zone_rev + levy_rev - cfd_cost - subsidy_cost - outlay
+        total = cs + ps + gov + rent
         return pd.DataFrame(dict(zip(WELFARE_COLUMNS, (
-            cs, ps, tariff_rev, extax_rev, levy_rev, cfd_cost, subsidy_cost, outlay, gov, rent,
-            stock_value, total))), index=pd.Index(self.market.regions, name="region"))
+            cs, ps, tariff_rev, extax_rev, zone_rev, levy_rev, cfd_cost, subsidy_cost, outlay, gov, rent,
+            total))), index=pd.Index(self.market.regions, name="region"))
 
     def _stockpile_series(self) -> pd.Series:
         raw = self.raw
@@ -201,6 +247,19 @@ class EquilibriumResult:
             if raw.stockpile_cap > 0 else 0.0,
             "floor_holds": bool(raw.stockpile_location is not None and k < raw.stockpile_cap * (1 - 1e-6)),
         }, dtype=object)
+
+    @property
+    def inventory(self) -> pd.DataFrame:
+        """The stockpile's inventory account, beside the welfare table, never inside it.
+
+        One row (the stockpile's location): kt bought this year and their cost (the outlay already
+        in the location's government welfare). An annual equilibrium never sells the inventory, so
+        it is not valued (:func:`models.accounting.inventory_account`).
+        """
+        sp = self.stockpile
+        where = sp["location"] or "none"
+        return inventory_account(pd.Series({where: float(sp["purchases"])}),
+                                 pd.Series({where: float(sp["outlay"])}))
 
     @property
     def stockpile_by_origin(self) -> pd.Series:
@@ -220,17 +279,20 @@ class EquilibriumResult:
         raw, w = self.raw, self.welfare
         ad, as_ = self._areas()
         total = float(w["total"].sum())
-        value = float(w["stockpile_value"].sum())
-        gross = float(ad.sum() - as_.sum()) - self.transport_cost + value
+        gross = float(ad.sum() - as_.sum()) - self.transport_cost
         from_objective = (self.objective - float((raw.subsidy * raw.supply).sum())
                           + float(w["tariff_revenue"].sum() + w["export_tax_revenue"].sum())
-                          - raw.stockpile_level * float(raw.stockpile_purchases.sum()) + value)
+                          - raw.stockpile_level * float(raw.stockpile_purchases.sum()))
         return total - gross, total - from_objective
 
     def welfare_change(self, baseline: "EquilibriumResult") -> pd.DataFrame:
         """``welfare − baseline.welfare`` by region and component (USD million per year)."""
-        if list(baseline.market.regions) != list(self.market.regions):
-            raise ValueError("baseline has different regions: cannot compare welfare")
+        if not isinstance(baseline, EquilibriumResult):
+            raise ModelInputError("baseline", type(baseline).__name__, "an EquilibriumResult")
+        if list(baseline.market.regions) != list(self.market.regions) or \
+                baseline.market.mineral != self.market.mineral:
+            raise ModelInputError("baseline", f"{baseline.market.mineral} over {list(baseline.market.regions)}",
+                                  f"a result of the same market ({self.market.mineral} over the same regions)")
         return self.welfare - baseline.welfare
 
     def summary(self) -> pd.DataFrame:

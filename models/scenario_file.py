@@ -1,8 +1,8 @@
 """Scenario files: a policy scenario for one mineral written as YAML, validated before any solve.
 
-Example (``scenarios/levy_floor_ndpr.yaml``)::
+Example (see ``scenarios/``)::
 
-    name: levy-floor-core
+    name: floors-core
     mineral: ndpr
     elasticities: {horizon: long, which: central}   # or demand: -0.5, supply: 0.8
     curve: linear
@@ -13,7 +13,8 @@ Example (``scenarios/levy_floor_ndpr.yaml``)::
       tariffs: [{origin: CHN, destination: [USA], specific: 0, ad_valorem: 0.25}]
       export_taxes: [{origin: CHN, rate: 2, destinations: ALL}]
       floors:
-        - {instrument: levy, regions: [USA, EU, JPN], level: 100}
+        - {instrument: preferential, level: 100}          # the plan's floor, on the bloc
+        - {instrument: guaranteed, regions: [USA, EU, JPN], level: 100}   # for comparison
         - {instrument: stockpile, location: USA, level: 100, budget: 12000, eligible_origins: ALL}
         - {instrument: cfd, regions: [USA], level: 110}
     sweep: {parameter: floor_level, values: [80, 90, 100, 110]}   # optional
@@ -30,9 +31,10 @@ import yaml
 
 from .errors import ModelInputError, ScenarioError
 from .equilibrium import SWEEPABLE
-from .policies import (ALL, Bloc, CfdFloor, ExportQuota, ExportTax, LevyFloor, ProducerSubsidy, Scenario,
-                       StockpileFloor, Tariff)
+from .policies import (ALL, MEMBERS, Bloc, CfdFloor, ExportQuota, ExportTax, GuaranteedPrice, PreferentialFloor,
+                       ProducerSubsidy, Scenario, StockpileFloor, Tariff)
 
+FLOOR_KINDS = ("preferential", "guaranteed", "stockpile", "cfd")
 TOP_KEYS = {"name", "mineral", "elasticities", "curve", "policies", "sweep", "description"}
 POLICY_KEYS = {"bloc", "subsidies", "quotas", "tariffs", "export_taxes", "floors"}
 FIELDS = {
@@ -41,7 +43,8 @@ FIELDS = {
     "quotas": ({"origin"}, {"destinations", "quantity"}),
     "tariffs": ({"origin", "destination"}, {"specific", "ad_valorem"}),
     "export_taxes": ({"origin", "rate"}, {"destinations"}),
-    "levy": ({"regions", "level"}, set()),
+    "preferential": ({"level"}, {"reference"}),
+    "guaranteed": ({"regions", "level"}, set()),
     "cfd": ({"regions", "level"}, set()),
     "stockpile": ({"location", "level", "budget"}, {"eligible_origins"}),
 }
@@ -167,17 +170,20 @@ def _build_scenario(spec: ScenarioSpec, base: Scenario, dataset) -> Scenario:
         floors = []
         for k, d in enumerate(pol.get("floors", []) or []):
             where = f"policies.floors[{k}]"
-            if not isinstance(d, dict) or d.get("instrument") not in ("levy", "stockpile", "cfd"):
+            if not isinstance(d, dict) or d.get("instrument") not in FLOOR_KINDS:
                 raise _fail(p, f"{where}.instrument", d.get("instrument") if isinstance(d, dict) else d,
-                            "'levy', 'stockpile' or 'cfd'")
+                            " or ".join(repr(k) for k in FLOOR_KINDS))
             kind = d["instrument"]
             body = {key: v for key, v in d.items() if key != "instrument"}
             _check_keys(p, where, body, *FIELDS[kind])
             if kind == "stockpile":
-                floors.append(StockpileFloor(d["location"], d["level"], d["budget"], _regions(
-                    spec, f"{where}.eligible_origins", d.get("eligible_origins", ALL), dataset)))
+                origins = d.get("eligible_origins", ALL)
+                floors.append(StockpileFloor(d["location"], d["level"], d["budget"], origins if origins == MEMBERS
+                                             else _regions(spec, f"{where}.eligible_origins", origins, dataset)))
+            elif kind == "preferential":
+                floors.append(PreferentialFloor(d["level"], d.get("reference")))
             else:
-                cls = LevyFloor if kind == "levy" else CfdFloor
+                cls = GuaranteedPrice if kind == "guaranteed" else CfdFloor
                 floors.append(cls(_regions(spec, f"{where}.regions", d["regions"], dataset), d["level"]))
         if floors:
             add["floors"] = tuple(floors)

@@ -204,8 +204,8 @@ def floor_defence(bench: Benchmark, levels: Sequence[float], budget: float = 12_
         ``chn_supply_price`` (USD/kg), purchases from ``excluded`` (``purchases_from_excluded_kt``;
         not unique when several origins deliver at the same price, except that it is zero when
         ``excluded`` is not eligible; prices, totals and welfare are unique),
-        and welfare changes against the benchmark in USD million per year, inventory valued at
-        zero (it is never sold): ``d_world``, ``d_bloc``, ``d_excluded`` (the region left out by
+        and welfare changes against the benchmark in USD million per year, with the outlay
+        counted and the inventory not valued (it is never sold; MODEL.md §3): ``d_world``, ``d_bloc``, ``d_excluded`` (the region left out by
         ``ex_china``, China by default), ``d_excluded_producers``, ``d_bloc_consumers``,
         ``d_bloc_producers``.
     """
@@ -237,7 +237,7 @@ def floor_defence(bench: Benchmark, levels: Sequence[float], budget: float = 12_
                 raise SolverError("cap_binding", "the open budget bound the purchases; raise OPEN_CAP_MULTIPLE")
             outlay = float(f) * k
             dw = res.welfare - base_w
-            net = dw["total"] - dw["stockpile_value"]
+            net = dw["total"]
             rows.append({
                 "rule": rule, "level": float(f), "purchases_kt": k, "outlay_musd": outlay,
                 "years_defended": budget / outlay if outlay > 0 else np.inf,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models import (CfdFloor, EquilibriumResult, LevyFloor, LinearCurve, Market, StockpileFloor)
+from models import (CfdFloor, EquilibriumResult, GuaranteedPrice, LinearCurve, Market, StockpileFloor)
 
 # Interior-point solvers (Clarabel) stop at ~1e-8 relative; prices here are O(10-100) USD/kg and
 # quantities O(10-100) kt, so 1e-5 absolute is well above solver noise and far below any economics.
@@ -122,13 +122,13 @@ def assert_welfare_identities(result: EquilibriumResult, rel: float = 1e-7) -> N
     and the total column is the sum of its components."""
     scale = welfare_scale(result)
     r1, r2 = result.welfare_identity_residuals()
-    assert abs(r1) <= rel * scale, f"Σ W − (ΣA^d − ΣA^s − transport + V) = {r1} (scale {scale})"
-    assert abs(r2) <= rel * scale, f"Σ W − (objective − Σ sS + τ-revenue − f K + V) = {r2} (scale {scale})"
+    assert abs(r1) <= rel * scale, f"Σ W − (ΣA^d − ΣA^s − transport) = {r1} (scale {scale})"
+    assert abs(r2) <= rel * scale, f"Σ W − (objective − Σ sS + τ-revenue − f K) = {r2} (scale {scale})"
     w = result.welfare
-    parts = w[["consumer_surplus", "producer_surplus", "government", "quota_rent", "stockpile_value"]].sum(axis=1)
+    parts = w[["consumer_surplus", "producer_surplus", "government", "quota_rent"]].sum(axis=1)
     np.testing.assert_allclose(w["total"], parts, atol=rel * scale)
-    gov = (w["tariff_revenue"] + w["export_tax_revenue"] + w["levy_revenue"] - w["cfd_cost"]
-           - w["subsidy_cost"] - w["stockpile_outlay"])
+    gov = (w["tariff_revenue"] + w["export_tax_revenue"] + w["zone_tariff_revenue"] + w["levy_revenue"]
+           - w["cfd_cost"] - w["subsidy_cost"] - w["stockpile_outlay"])
     np.testing.assert_allclose(w["government"], gov, atol=rel * scale)
 
 
@@ -138,6 +138,8 @@ def arc_costs(result: EquilibriumResult) -> tuple[np.ndarray, np.ndarray]:
     rents = np.zeros_like(raw.transport)
     for mask, rho in zip(raw.quota_masks, raw.quota_rent):
         rents += rho * mask
+    if raw.zone_mask is not None:
+        rents += raw.zone_tariff * raw.zone_mask        # the preferential floor's tariff τ
     return raw.transport + raw.tariff + raw.export_tax, rents
 
 
@@ -204,6 +206,8 @@ def _eligible_mask(result: EquilibriumResult) -> np.ndarray:
     regions = result.market.regions
     if floor.eligible_origins == "ALL":
         return np.ones(len(regions), dtype=bool)
+    if floor.eligible_origins == "MEMBERS":
+        return np.array([r in result.scenario.bloc.members for r in regions])
     return np.array([r in floor.eligible_origins for r in regions])
 
 
@@ -220,16 +224,16 @@ def assert_complementary_slackness(result: EquilibriumResult, tol: float = 1e-5)
     subsidy = wedges["subsidy"]
     for floor in result.scenario.floors:
         f = floor_level(result, floor)
-        if isinstance(floor, (LevyFloor, CfdFloor)):
+        if isinstance(floor, (GuaranteedPrice, CfdFloor)):
             for r in floor.regions:
                 dc, sc = m.demand_curve(r), m.supply_curve(r)
-                if isinstance(floor, LevyFloor) and dc is not None:
+                if isinstance(floor, GuaranteedPrice) and dc is not None:
                     lam = wedges.loc[r, "levy"]
                     slack = dc.quantity_at(f) - reg.loc[r, "demand"]
                     assert lam >= -tol and slack >= -tol * scale, (r, lam, slack)
                     assert abs(lam * slack) <= tol * scale * scale, f"levy CS at {r}: λ={lam}, slack={slack}"
                 if sc is not None:
-                    col = "levy_topup" if isinstance(floor, LevyFloor) else "cfd_topup"
+                    col = "levy_topup" if isinstance(floor, GuaranteedPrice) else "cfd_topup"
                     mu = wedges.loc[r, col]
                     slack = reg.loc[r, "supply"] - sc.quantity_at(f + subsidy[r])
                     assert mu >= -tol and slack >= -tol * scale, (r, mu, slack)
@@ -240,6 +244,18 @@ def assert_complementary_slackness(result: EquilibriumResult, tol: float = 1e-5)
         rho, shipped = float(q.loc[k, "rent"]), float(q.loc[k, "shipped"])
         assert rho >= -tol and shipped <= cap + tol * scale, (k, rho, shipped, cap)
         assert abs(rho * (cap - shipped)) <= tol * scale * scale, f"quota CS {k}: ρ={rho}, slack={cap - shipped}"
+    zone = result.zone
+    if not zone.empty:
+        tau, slack = float(zone["tariff"]), float(zone["cap"]) - float(zone["imports_from_nonmembers"])
+        assert tau >= -tol and slack >= -tol * scale, (tau, slack)
+        assert abs(tau * slack) <= tol * scale * scale, f"zone cap CS: τ={tau}, slack={slack}"
+        f = float(zone["level"])
+        if zone["holds"]:
+            assert float(zone["price"]) >= f * (1 - 1e-6), f"floor holds but zone price {zone['price']} < {f}"
+        if zone["status"].startswith("holds"):
+            assert abs(float(zone["price"]) - f) <= 1e-6 * f, (zone["price"], f)
+        else:
+            assert tau * float(zone["imports_from_nonmembers"]) <= tol * scale * scale or not zone["holds"]
     st = result.stockpile
     if st["location"] is not None:
         dual = float(st["level"]) - float(st["price_paid"])

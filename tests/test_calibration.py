@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from model_fixtures import assert_equilibrium, assert_welfare_identities, transport_matrix
-from models import (ALL, Bloc, CfdFloor, ExportQuota, LevyFloor, ModelInputError, Scenario,
+from models import (ALL, Bloc, CfdFloor, ExportQuota, GuaranteedPrice, ModelInputError, Scenario,
                     StockpileFloor, Tariff, calibrate_benchmark)
 
 SETTINGS = settings(max_examples=30, deadline=None, derandomize=True, database=None,
@@ -213,7 +213,7 @@ def scenario_with(name: str, value: float, base: Scenario) -> Scenario:
     """The scenario a freshly built model would get for a swept value."""
     members = ("USA", "EU", "JPN", "AUS")
     if name == "floor_level":
-        return base.extend(floors=(LevyFloor(("USA", "EU"), value), CfdFloor(("AUS",), value)))
+        return base.extend(floors=(GuaranteedPrice(("USA", "EU"), value), CfdFloor(("AUS",), value)))
     if name == "budget":
         return base.extend(floors=StockpileFloor("USA", 75.0, value, ("AUS", "USA")))
     if name == "external_tariff":
@@ -263,7 +263,7 @@ def test_base_scenario_policies_replicate_and_a_scenario_deviates(bench):
     base = bench.solve()
     np.testing.assert_allclose(base.regions["supply"], bench.production, rtol=1e-6)
     assert bench.export_wedge["CHN"] > 0
-    floor = bench.solve(bench.base_scenario.extend(floors=LevyFloor(("USA", "EU"), 80.0)))
+    floor = bench.solve(bench.base_scenario.extend(floors=GuaranteedPrice(("USA", "EU"), 80.0)))
     change = floor.welfare_change(base)
     assert change.loc["USA", "consumer_surplus"] < 0 and change.loc["USA", "producer_surplus"] > 0
     assert floor.regions.loc["USA", "consumer_price"] == pytest.approx(80.0)

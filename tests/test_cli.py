@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from models import Scenario
+from models import PreferentialFloor, Scenario
 from models.cli import main
 from models.data import load_dataset
 from models.errors import ScenarioError
@@ -31,11 +31,18 @@ def test_shipped_scenarios_run(path, tmp_path, capsys):
     assert "nan" not in (tmp_path / "regions.csv").read_text().lower()
 
 
-def test_levy_scenario_holds_its_floor(dataset):
-    spec = load_scenario_file(SCENARIOS[[p.stem for p in SCENARIOS].index("levy_floor_ndpr")])
+def test_preferential_scenario_reads_the_plans_floor(dataset):
+    spec = load_scenario_file(SCENARIOS[[p.stem for p in SCENARIOS].index("preferential_floor_ndpr")])
     scenario = spec.scenario(Scenario(), dataset)
     assert scenario.bloc.members == dataset.roster("core")
-    assert scenario.floors[0].level == 100
+    assert isinstance(scenario.floors[0], PreferentialFloor) and scenario.floors[0].level == 100
+
+
+def test_preferential_scenario_run_reports_the_zone(capsys):
+    path = SCENARIOS[[p.stem for p in SCENARIOS].index("preferential_floor_ndpr")]
+    assert main(["run", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "## Preferential floor" in out and "tariff" in out
 
 
 BAD = {
@@ -46,8 +53,10 @@ BAD = {
                             "instrument"),
     "bad_sweep.yaml": ("mineral: ndpr\nsweep: {parameter: elasticity, values: [1]}\n", "sweep.parameter"),
     "not_yaml.yaml": ("mineral: [ndpr\n", "not valid YAML"),
-    "negative_floor.yaml": ("mineral: ndpr\npolicies:\n  floors: [{instrument: levy, regions: [USA], level: -5}]\n",
-                            "levy_floor.level"),
+    "negative_floor.yaml": ("mineral: ndpr\npolicies:\n  floors: [{instrument: guaranteed, regions: [USA], level: -5}]\n",
+                            "guaranteed_price.level"),
+    "preferential_without_level.yaml": ("mineral: ndpr\npolicies:\n  bloc: {members: [USA]}\n  floors: "
+                                        "[{instrument: preferential}]\n", "level"),
     "negative_budget.yaml": ("mineral: ndpr\npolicies:\n  floors: [{instrument: stockpile, location: USA, "
                              "level: 90, budget: -1}]\n", "stockpile_floor.budget"),
 }
@@ -66,7 +75,7 @@ def test_bad_scenario_files_name_the_key(name, tmp_path, dataset):
 
 def test_unknown_region_is_reported_by_the_cli(tmp_path, capsys):
     path = tmp_path / "unknown_region.yaml"
-    path.write_text("mineral: ndpr\npolicies:\n  floors: [{instrument: levy, regions: [ATLANTIS], level: 90}]\n")
+    path.write_text("mineral: ndpr\npolicies:\n  floors: [{instrument: guaranteed, regions: [ATLANTIS], level: 90}]\n")
     assert main(["run", str(path)]) == 2
     err = capsys.readouterr().err
     assert "ATLANTIS" in err and "region ids" in err

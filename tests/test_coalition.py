@@ -137,7 +137,7 @@ def test_parameter_path_equals_rebuilt_model(ndpr, instrument, external_tariff):
 
 
 def test_pruning_inert_regions_is_exact(ndpr):
-    rm = RosterModel(ndpr, "levy", 110.0)
+    rm = RosterModel(ndpr, "guaranteed", 110.0)
     assert "BRA" in rm.inert and "JPN" in rm.active
     pruned, full = RosterGame(rm), RosterGame(rm, prune_inert=False)
     for roster in (CORE, CORE + ("BRA",), CORE + ("BRA", "AUS", "SEA")):
@@ -152,7 +152,7 @@ def test_small_market_levy_floor_small_importer_free_rides(bench3):
     importer (JPN) gets that lower world price outside the bloc without paying the floor, so it
     gains by leaving: the bloc is internally unstable."""
     small = small_bench(consumption=(94.5, 15.0, 0.5))
-    rm = RosterModel(small, "levy", 60.0, supplier="CHN")
+    rm = RosterModel(small, "guaranteed", 60.0, supplier="CHN")
     game = RosterGame(rm)
     dw = game.welfare(("USA", "JPN"))
     assert dw["CHN"] < -1.0
@@ -165,7 +165,7 @@ def test_small_market_levy_floor_small_importer_free_rides(bench3):
 
 
 def test_small_market_floor_below_price_changes_nothing(bench3):
-    rm = RosterModel(bench3, "levy", 10.0)
+    rm = RosterModel(bench3, "guaranteed", 10.0)
     game = RosterGame(rm)
     assert np.allclose(game.welfare(("USA", "JPN")), 0.0, atol=1e-5)
     table = game.stability(("USA", "JPN"))
@@ -195,7 +195,7 @@ def test_bill_shares_move_the_stockpile_account(bench3):
 
 
 def test_enumeration_and_core(bench3):
-    rm = RosterModel(bench3, "levy", 60.0)
+    rm = RosterModel(bench3, "guaranteed", 60.0)
     game = RosterGame(rm)
     enum = enumerate_rosters(game, core=("USA",), candidates=("JPN", "CHN"))
     assert enum.n_rosters == 4 and len(enum.table) == 4
@@ -211,7 +211,7 @@ def test_buying_power_of_an_external_tariff(bench3):
     """A common external tariff on a large importing bloc lowers the price it pays the exporter,
     by less than the tariff (the tariff's incidence is shared)."""
     big = small_bench(production=(100.0, 10.0, 0.0), consumption=(40.0, 40.0, 30.0))
-    rm = RosterModel(big, "levy", 1.0)          # a floor that never binds: the tariff alone
+    rm = RosterModel(big, "guaranteed", 1.0)          # a floor that never binds: the tariff alone
     before = import_price(rm.solve_roster(("USA", "JPN"), external_tariff=0.0), ("USA", "JPN"))
     after = import_price(rm.solve_roster(("USA", "JPN"), external_tariff=5.0), ("USA", "JPN"))
     assert 0.0 < before - after < 5.0
@@ -222,7 +222,7 @@ def test_buying_power_of_an_external_tariff(bench3):
 
 
 def test_defection_price(bench3):
-    rm = RosterModel(bench3, "levy", 60.0)
+    rm = RosterModel(bench3, "guaranteed", 60.0)
     out = defection_price(rm, ("USA", "JPN"), "JPN")
     assert out["gain_from_staying"] < 0 and out["discount"] == 0.0
     rm2 = RosterModel(bench3, "cfd", 60.0)       # a CfD floor costs JPN nothing: it is indifferent
@@ -235,9 +235,14 @@ def test_bill_split_sums_to_the_net_bill(bench3):
     game = RosterGame(rm)
     table = bill_split(game, ("USA", "JPN"), weights={"even": pd.Series({"USA": 1.0, "JPN": 1.0})})
     res = rm.solve_roster(("USA", "JPN"))
-    net_bill = float(res.stockpile["outlay"] - res.welfare["stockpile_value"].sum())
+    net_bill = float(res.stockpile["outlay"])     # the bill split is the outlay: inventory not valued
     assert table["contribution"].sum() == pytest.approx(net_bill, rel=1e-6)
     assert table.attrs["net_bill"] == pytest.approx(net_bill, rel=1e-6)
+    assert "outlay" in table.attrs["bill_name"]
+    assert set(table["share_warning"]) <= {"", "negative: the rule pays this member",
+                                           "above 100%: charged more than the whole bill"}
+    flagged = table[(table["share"] < 0) | (table["share"] > 1)]
+    assert (flagged["share_warning"] != "").all()
     assert table["even_share"].tolist() == [0.5, 0.5]
 
 
@@ -262,7 +267,7 @@ def test_bad_rosters(bench3):
         check_roster(("USA", "XXX"), regions)
     with pytest.raises(ModelInputError, match="core"):
         check_roster(("USA",), regions, core=("USA", "JPN"), require_core=True)
-    rm = RosterModel(bench3, "levy", 60.0)
+    rm = RosterModel(bench3, "guaranteed", 60.0)
     with pytest.raises(ModelInputError, match="members"):
         rm.solve_roster(())
     with pytest.raises(ModelInputError, match="ATL"):

@@ -20,7 +20,7 @@ from model_fixtures import (HAND_A, HAND_B, HAND_T, Linear, assert_equilibrium, 
                             assert_no_arbitrage, assert_no_nan, assert_welfare_identities,
                             hand_market, linear_market, symmetric_cost, two_region_trade)
 from models import (ALL, Bloc, CfdFloor, EquilibriumModel, ExportBan, ExportQuota, IsoelasticCurve,
-                    LevyFloor, Market, ProducerSubsidy, Scenario, StockpileFloor, Tariff,
+                    GuaranteedPrice, Market, ProducerSubsidy, Scenario, StockpileFloor, Tariff,
                     policy_trade_costs)
 
 A, B = HAND_A, HAND_B
@@ -140,7 +140,7 @@ def test_levy_floor_on_net_importer(market):
     levy * D - top-up * S = (f - p_A)(D - S).
     """
     f = 50.0
-    result = solve(market, Scenario("levy", floors=(LevyFloor(("A",), f),)))
+    result = solve(market, Scenario("levy", floors=(GuaranteedPrice(("A",), f),)))
     imports = A.D(f) - A.S(f)
     p_b = B.price_for_excess_supply(imports)
     p_a = p_b + HAND_T
@@ -158,7 +158,7 @@ def test_levy_floor_on_net_importer(market):
 
 
 def test_levy_floor_below_free_trade_price_does_not_bind(market, free_trade):
-    result = solve(market, Scenario("levy", floors=(LevyFloor(("A",), 40.0),)))
+    result = solve(market, Scenario("levy", floors=(GuaranteedPrice(("A",), 40.0),)))
     assert close(result.wedges.loc["A", "levy"], 0.0) and close(result.wedges.loc["A", "levy_topup"], 0.0)
     assert close(result.welfare.loc["A", "levy_revenue"], 0.0)
     np.testing.assert_allclose(result.regions.to_numpy(), free_trade.regions.to_numpy(), rtol=1e-7, atol=1e-6)
@@ -170,7 +170,7 @@ def test_levy_floor_above_autarky_price_makes_an_implicit_export_subsidy(market)
     f while the exports fetch the netback w = p_B - t. The levy and top-up both equal f - w, so
     levy revenue = (f - w)(D - S) < 0: an implicit export subsidy of (f - w)(S - D)."""
     f = 70.0
-    result = solve(market, Scenario("levy", floors=(LevyFloor(("A",), f),)))
+    result = solve(market, Scenario("levy", floors=(GuaranteedPrice(("A",), f),)))
     exports = A.S(f) - A.D(f)
     assert exports > 0
     p_b = B.price_for_excess_supply(-exports)
@@ -193,7 +193,7 @@ def test_levy_floor_above_the_choke_price_reports_the_floor_as_consumer_price(ma
     D <= D(f) = 0 and D >= 0 both binding, the levy's dual is undetermined and the consumer
     price came out as 2,614 USD/kg; it is now the floor."""
     f = 130.0
-    result = solve(market, Scenario("levy", floors=(LevyFloor(("A",), f),)))
+    result = solve(market, Scenario("levy", floors=(GuaranteedPrice(("A",), f),)))
     reg = result.regions
     assert close(reg.loc["A", "demand"], 0.0, abs_=1e-5) and close(reg.loc["A", "supply"], A.S(f))
     assert close(reg.loc["A", "consumer_price"], f) and close(reg.loc["A", "producer_price"], f)
@@ -217,7 +217,7 @@ def test_common_levy_floor_can_lower_a_nonbinding_members_producer_price():
     market = linear_market({"M1": (100, 1), "M2": (100, 1), "C": (60, 1)},
                            {"M1": (20, 1), "M2": (40, 1), "C": (10, 0.5)},
                            symmetric_cost(regions, {("C", "M1"): 2, ("C", "M2"): 20, ("M1", "M2"): 30}))
-    model = EquilibriumModel(market, Scenario("levy", floors=(LevyFloor(("M1", "M2"), 45.0),)))
+    model = EquilibriumModel(market, Scenario("levy", floors=(GuaranteedPrice(("M1", "M2"), 45.0),)))
     for f in (45.0, 50.0, 55.0):
         result = model.solve(floor_level=f)
         assert_equilibrium(result)
@@ -246,8 +246,11 @@ def test_stockpile_floor_with_enough_budget_holds_the_price(market):
     assert close(st["cap"], budget / f)
     # B's total sales abroad (to A's consumers and to the stockpile) are its excess supply at f - t
     assert close(reg.loc["B", "exports"], B.ES(f - HAND_T))
-    # the stock is valued at the scenario price at its location
-    assert close(result.welfare.loc["A", "stockpile_value"], f * k)
+    # one account (MODEL.md §3): the outlay is in A's welfare, the inventory beside it, not valued
+    assert "stockpile_value" not in result.welfare.columns
+    inv = result.inventory
+    assert close(inv.loc["A", "held_kt"], k) and close(inv.loc["A", "cost_musd"], f * k)
+    assert inv.loc["A", "value_musd"] == 0.0
 
 
 def test_stockpile_floor_with_too_little_budget_buys_b_over_f_below_the_floor(market):
@@ -440,7 +443,7 @@ def test_bloc_removes_internal_tariffs_and_taxes_only_outsiders():
 HAND_SCENARIOS = {
     "free": Scenario("free"),
     "tariff": Scenario("tariff", tariffs=(Tariff("B", "A", specific=6.0),)),
-    "levy": Scenario("levy", floors=(LevyFloor(("A",), 50.0),)),
+    "levy": Scenario("levy", floors=(GuaranteedPrice(("A",), 50.0),)),
     "cfd": Scenario("cfd", floors=(CfdFloor(("A",), 50.0),)),
     "stock": Scenario("stock", floors=(StockpileFloor("A", 50.0, 500.0),)),
     "quota": Scenario("quota", quotas=(ExportQuota("B", ("A",), 10.0),)),
@@ -472,7 +475,7 @@ def iso_market() -> Market:
     return Market("iso", regions, demand, supply, t)
 
 
-@pytest.mark.parametrize("scenario", [Scenario("free"), Scenario("levy", floors=(LevyFloor(("A",), 55.0),)),
+@pytest.mark.parametrize("scenario", [Scenario("free"), Scenario("levy", floors=(GuaranteedPrice(("A",), 55.0),)),
                                       Scenario("cfd", floors=(CfdFloor(("A", "C"), 55.0),))],
                          ids=["free", "levy", "cfd"])
 def test_isoelastic_market_solves_and_clears(scenario):

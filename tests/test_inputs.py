@@ -10,7 +10,7 @@ import pytest
 
 from model_fixtures import hand_market, symmetric_cost, transport_matrix
 from models import (Bloc, CfdFloor, EquilibriumModel, ExportQuota, ExportTax, InaccurateSolutionError,
-                    InfeasibleError, IsoelasticCurve, LevyFloor, LinearCurve, Market, ModelInputError,
+                    InfeasibleError, IsoelasticCurve, GuaranteedPrice, LinearCurve, Market, ModelInputError,
                     ProducerSubsidy, Scenario, SolverError, StockpileFloor, Tariff, UnboundedError,
                     calibrate_benchmark)
 
@@ -171,8 +171,8 @@ def test_curve_on_the_wrong_side_or_unknown_region(no_solve):
 
 # ---------------------------------------------------------------------- policies
 @pytest.mark.parametrize("build, field, value", [
-    (lambda: LevyFloor(("A",), 0.0), "levy_floor.level", 0.0),
-    (lambda: LevyFloor(("A",), -10.0), "levy_floor.level", -10.0),
+    (lambda: GuaranteedPrice(("A",), 0.0), "guaranteed_price.level", 0.0),
+    (lambda: GuaranteedPrice(("A",), -10.0), "guaranteed_price.level", -10.0),
     (lambda: CfdFloor(("A",), 0.0), "cfd_floor.level", 0.0),
     (lambda: StockpileFloor("A", -1.0, 100.0), "stockpile_floor.level", -1.0),
     (lambda: StockpileFloor("A", 50.0, -100.0), "stockpile_floor.budget", -100.0),
@@ -194,7 +194,7 @@ def test_bad_policy_values(no_solve, build, field, value):
     (Scenario(bloc=Bloc(("A", "ZZ"))), "bloc.members", "ZZ"),
     (Scenario(quotas=(ExportQuota("ZZ", "A", 5.0),)), "quotas[0].origin", "ZZ"),
     (Scenario(quotas=(ExportQuota("B", ("A", "ZZ"), 5.0),)), "quotas[0].destinations", "ZZ"),
-    (Scenario(floors=(LevyFloor(("ZZ",), 50.0),)), "floors[0].regions", "ZZ"),
+    (Scenario(floors=(GuaranteedPrice(("ZZ",), 50.0),)), "floors[0].regions", "ZZ"),
     (Scenario(floors=(CfdFloor(("A", "ZZ"), 50.0),)), "floors[0].regions", "ZZ"),
     (Scenario(tariffs=(Tariff("ZZ", "A", specific=1.0),)), "tariffs[0].origin", "ZZ"),
     (Scenario(tariffs=(Tariff("B", ("A", "ZZ"), specific=1.0),)), "tariffs[0].destination", "ZZ"),
@@ -203,7 +203,7 @@ def test_bad_policy_values(no_solve, build, field, value):
     (Scenario(floors=(StockpileFloor("ZZ", 50.0, 100.0),)), "floors[0].location", "ZZ"),
     (Scenario(floors=(StockpileFloor("A", 50.0, 100.0, ("B", "ZZ")),)), "floors[0].eligible_origins", "ZZ"),
     (Scenario(floors=(StockpileFloor("A", 50.0, 1.0), StockpileFloor("B", 50.0, 1.0))), "scenario.floors", 2),
-    (Scenario(floors=(LevyFloor("ALL", 50.0),)), "floors[0].regions", "ALL"),
+    (Scenario(floors=(GuaranteedPrice("ALL", 50.0),)), "floors[0].regions", "ALL"),
     (Scenario(tariffs=(Tariff("B", "A", ad_valorem=0.1),)), "tariffs[0].ad_valorem", 0.1)])
 def test_unknown_region_or_bad_scenario_is_caught_before_any_solve(no_solve, scenario, field, value):
     with pytest.raises(ModelInputError) as err:
@@ -225,7 +225,7 @@ def test_unknown_solver(no_solve):
 
 
 def test_unknown_sweep_or_solve_parameter(no_solve):
-    model = EquilibriumModel(hand_market(), Scenario(floors=(LevyFloor(("A",), 50.0),)))
+    model = EquilibriumModel(hand_market(), Scenario(floors=(GuaranteedPrice(("A",), 50.0),)))
     with pytest.raises(ModelInputError) as err:
         model.sweep("tarif", [1.0, 2.0])
     assert_names(err, "sweep parameter", "tarif")
@@ -274,7 +274,7 @@ def test_solver_status_raises_typed_error(monkeypatch, status, kind):
     """Every floor and quota bound can be met by shipping nothing (free disposal: S may exceed
     shipments, D may fall to 0), so the programme is always feasible and bounded through the
     public API; the statuses are forced instead."""
-    model = EquilibriumModel(hand_market(), Scenario(floors=(LevyFloor(("A",), 50.0),),
+    model = EquilibriumModel(hand_market(), Scenario(floors=(GuaranteedPrice(("A",), 50.0),),
                                                      quotas=(ExportQuota("B", "A", 0.0),)))
     patch_status(monkeypatch, model, status)
     with pytest.raises(kind) as err:
@@ -291,7 +291,7 @@ def test_inaccurate_solution_from_a_real_solver_is_an_error_not_a_warning():
     status; under -W error (this project's setting) that warning escaped as a UserWarning instead
     of InaccurateSolutionError, and without it the caller got both. SCS stopped after a few
     iterations really returns optimal_inaccurate."""
-    model = EquilibriumModel(hand_market(), Scenario(floors=(LevyFloor(("A",), 50.0),)),
+    model = EquilibriumModel(hand_market(), Scenario(floors=(GuaranteedPrice(("A",), 50.0),)),
                              solver="SCS", solver_options={"max_iters": 5})
     with pytest.raises(InaccurateSolutionError) as err:
         model.solve()
@@ -313,7 +313,7 @@ def test_solver_exception_becomes_solver_error(monkeypatch):
 
 @pytest.mark.parametrize("target", ["primal", "dual"])
 def test_nan_in_solver_output_raises_solver_error(monkeypatch, target):
-    model = EquilibriumModel(hand_market(), Scenario(floors=(LevyFloor(("A",), 50.0),)))
+    model = EquilibriumModel(hand_market(), Scenario(floors=(GuaranteedPrice(("A",), 50.0),)))
     real_solve = model.problem.solve
 
     def solve_then_corrupt(*args, **kwargs):

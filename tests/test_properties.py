@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from model_fixtures import (assert_complementary_slackness, assert_equilibrium, assert_market_clearing,
                             assert_no_arbitrage, assert_welfare_identities, linear_market,
                             transport_matrix)
-from models import (ALL, Bloc, CfdFloor, EquilibriumModel, ExportQuota, ExportTax, LevyFloor,
+from models import (ALL, MEMBERS, Bloc, CfdFloor, EquilibriumModel, ExportQuota, ExportTax, GuaranteedPrice, PreferentialFloor,
                     ProducerSubsidy, Scenario, StockpileFloor, Tariff)
 
 # No shrinking: each example costs a few solves and shrinking a failure took minutes; a failing
@@ -61,9 +61,10 @@ def subsets(regions, min_size: int = 1, max_size: int | None = None):
 
 
 @st.composite
-def scenarios(draw, regions, floor_kinds=("none", "levy", "cfd"), stockpile: bool = True):
-    """Random policies: tariffs, export taxes, a bloc, a subsidy, a quota, one levy or CfD floor,
-    and a stockpile (possibly with restricted eligible origins)."""
+def scenarios(draw, regions, floor_kinds=("none", "guaranteed", "cfd", "preferential"), stockpile: bool = True):
+    """Random policies: tariffs, export taxes, a bloc, a subsidy, a quota, one guaranteed-price,
+    CfD or preferential floor (the last on the bloc), and a stockpile (possibly with restricted
+    eligible origins, or the bloc's members)."""
     region = st.sampled_from(regions)
     destinations = st.one_of(st.just(ALL), subsets(regions))
     tariffs = draw(st.lists(st.builds(Tariff, region, destinations, specific=floats(0, 10)), max_size=2))
@@ -73,12 +74,17 @@ def scenarios(draw, regions, floor_kinds=("none", "levy", "cfd"), stockpile: boo
     quotas = draw(st.lists(st.builds(ExportQuota, region, destinations, floats(0, 40)), max_size=1))
     floors = []
     kind = draw(st.sampled_from(floor_kinds))
-    if kind == "levy":
-        floors.append(LevyFloor(draw(subsets(regions)), draw(floats(20, 95))))
+    if kind == "guaranteed":
+        floors.append(GuaranteedPrice(draw(subsets(regions)), draw(floats(20, 95))))
+    elif kind == "preferential":
+        if bloc is None:
+            bloc = Bloc(draw(subsets(regions)), draw(floats(0, 10)))
+        floors.append(PreferentialFloor(draw(floats(20, 95))))
     elif kind == "cfd":
         floors.append(CfdFloor(draw(subsets(regions)), draw(floats(20, 95))))
     if stockpile and draw(st.booleans()):
-        eligible = draw(st.one_of(st.just(ALL), subsets(regions)))
+        eligible = draw(st.one_of(st.just(ALL), subsets(regions),
+                                  st.just(MEMBERS) if bloc is not None else st.just(ALL)))
         floors.append(StockpileFloor(draw(region), draw(floats(20, 95)), draw(floats(0, 5000)), eligible))
     return Scenario("random", tariffs=tuple(tariffs), export_taxes=tuple(taxes), bloc=bloc,
                     subsidies=tuple(subsidies), quotas=tuple(quotas), floors=tuple(floors))
@@ -163,7 +169,7 @@ LEVELS = (25.0, 35.0, 45.0, 55.0, 65.0, 80.0, 95.0)
 def floor_scenario(draw, market, members):
     """A levy or CfD floor at ``members``, with producer subsidies as the only other policy: trade
     policies and quotas can break the triangle inequality of the trade costs (see below)."""
-    kind = draw(st.sampled_from((LevyFloor, CfdFloor)))
+    kind = draw(st.sampled_from((GuaranteedPrice, CfdFloor)))
     region = st.sampled_from(market.regions)
     subsidies = draw(st.lists(st.builds(ProducerSubsidy, region, floats(0, 8)), max_size=1))
     return Scenario("floor", subsidies=tuple(subsidies), floors=(kind(members, LEVELS[0]),))
@@ -235,7 +241,7 @@ def test_levy_floor_binding_on_consumers_only_can_lower_the_members_producer_pri
                             "R2": (4.81372409114858, 0.3732618974970626)},
                            transport_matrix(regions, [[0, 7.729469, 3.554889], [2.576814, 0, 10.280377],
                                                       [14, 8.603852, 0]]))
-    model = EquilibriumModel(market, Scenario("levy", floors=(LevyFloor(("R1", "R0"), 65.0),)))
+    model = EquilibriumModel(market, Scenario("levy", floors=(GuaranteedPrice(("R1", "R0"), 65.0),)))
     slack, bound = model.solve(floor_level=65.0), model.solve(floor_level=80.0)
     for result in (slack, bound):
         assert_equilibrium(result)
@@ -313,7 +319,7 @@ def random_case(rng: np.random.Generator):
     floors = []
     u = rng.random()
     if u < 0.3:
-        floors.append(LevyFloor(some(), rng.uniform(20, 90)))
+        floors.append(GuaranteedPrice(some(), rng.uniform(20, 90)))
     elif u < 0.6:
         floors.append(CfdFloor(some(), rng.uniform(20, 90)))
     if rng.random() < 0.4:
