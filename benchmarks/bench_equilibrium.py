@@ -38,7 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models import Bloc, CfdFloor, GuaranteedPrice, StockpileFloor, fastpath  # noqa: E402
+from models import Bloc, CfdFloor, GuaranteedPrice, PreferentialFloor, StockpileFloor, fastpath  # noqa: E402
 from models.synthetic import synthetic_benchmark  # noqa: E402
 
 SWEEP_TARGET_S = 3.0
@@ -72,14 +72,16 @@ def market_of_13(mineral: str, force_synthetic: bool):
 
 
 def instrument_scenarios(bench, members, location):
-    """The three floors, modelled on ``scenarios/*_floor_ndpr.yaml``: a levy floor in the members
-    (with the members as a bloc), a US stockpile with a USD 12 billion budget buying from members,
-    and a CfD for the members' producers; each at 1.2 x the highest benchmark price."""
+    """The floors, modelled on ``scenarios/*.yaml``: the preferential floor on the members as a bloc
+    (each level a search over the cap on non-members' imports, ~20 re-solves), a guaranteed price
+    in the members, a US stockpile with a USD 12 billion budget buying from members, and a CfD for
+    the members' producers; each at 1.2 x the highest benchmark price."""
     p0 = float(bench.prices.max())
     level = round(1.2 * p0)
     base = bench.base_scenario
     return {
-        "levy": base.extend(bloc=Bloc(members, 0.0), floors=GuaranteedPrice(members, level)),
+        "preferential": base.extend(bloc=Bloc(members, 0.0), floors=PreferentialFloor(level)),
+        "guaranteed": base.extend(bloc=Bloc(members, 0.0), floors=GuaranteedPrice(members, level)),
         "stockpile": base.extend(bloc=Bloc(members, 0.0),
                                  floors=StockpileFloor(location, level, 12000.0, eligible_origins=members)),
         "cfd": base.extend(floors=CfdFloor(members, level)),

@@ -35,12 +35,17 @@ class Verdict:
         The conditions under which the verdict holds, and where it flips.
     evidence : dict
         The numbers behind it (name -> value), shown beside the verdict.
+    flips_when : str
+        Where the verdict flips inside the plausible range of its inputs (elasticity row, floor
+        level, instrument, ...), written by the chapter from its sensitivity table; ``""`` when it
+        does not flip anywhere the chapter looked. Recorded in the register's ``flips_when``.
     """
 
     claim_id: str
     verdict: str
     conditions: str
     evidence: dict = field(default_factory=dict)
+    flips_when: str = ""
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -56,8 +61,8 @@ def load_register(path: str | Path | None = None) -> pd.DataFrame:
 def verdict_table(verdicts: list[Verdict], path: str | Path | None = None) -> pd.DataFrame:
     """The chapter's verdicts beside the register's: one row per claim.
 
-    Columns: ``article``, ``quote``, ``verdict``, ``conditions``, ``register_verdict``,
-    ``register_agrees``.
+    Columns: ``article``, ``quote``, ``verdict``, ``conditions``, ``flips_when``,
+    ``register_verdict``, ``register_agrees``.
 
     With the environment variable ``CMBLOC_RECORD_VERDICTS=1`` (a maintainer re-running every
     chapter after a data change: ``CMBLOC_RECORD_VERDICTS=1 jupyter execute book/*.ipynb``), the
@@ -72,7 +77,7 @@ def verdict_table(verdicts: list[Verdict], path: str | Path | None = None) -> pd
             raise ModelInputError("claim_id", v.claim_id, f"an id of the register ({REGISTER.name})")
         entry = register.loc[v.claim_id]
         rows.append({"claim": v.claim_id, "article": entry["article"], "quote": entry["quote"],
-                     "verdict": v.verdict, "conditions": v.conditions,
+                     "verdict": v.verdict, "conditions": v.conditions, "flips_when": v.flips_when,
                      "register_verdict": entry["verdict"],
                      "register_agrees": entry["verdict"] == v.verdict})
     return pd.DataFrame(rows).set_index("claim")
@@ -81,7 +86,7 @@ def verdict_table(verdicts: list[Verdict], path: str | Path | None = None) -> pd
 def record_verdicts(verdicts: list[Verdict], path: str | Path | None = None) -> None:
     """Write ``verdicts`` into the register (a maintainer's step after re-running a chapter).
 
-    Only the ``verdict`` and ``verdict_detail`` columns of the named rows change; the file is
+    Only the ``verdict``, ``verdict_detail`` and ``flips_when`` columns of the named rows change; the file is
     locked while it is rewritten so that chapters run in parallel do not overwrite each other.
     """
     target = Path(path or REGISTER)
@@ -94,6 +99,9 @@ def record_verdicts(verdicts: list[Verdict], path: str | Path | None = None) -> 
                 raise ModelInputError("claim_id", v.claim_id, f"an id of the register ({target.name})")
             table.loc[hit, "verdict"] = v.verdict
             table.loc[hit, "verdict_detail"] = v.conditions
+            if "flips_when" not in table.columns:
+                table["flips_when"] = ""
+            table.loc[hit, "flips_when"] = v.flips_when
         tmp = str(target) + ".tmp"
         table.to_csv(tmp, index=False)
         os.replace(tmp, target)
@@ -101,3 +109,21 @@ def record_verdicts(verdicts: list[Verdict], path: str | Path | None = None) -> 
         os.remove(str(target) + ".lock")
     except FileNotFoundError:
         pass
+
+
+def describe_flips(table: pd.DataFrame, claim_id: str, default: str, columns: list[str]) -> str:
+    """Where ``claim_id``'s verdict differs from ``default`` in a sensitivity ``table``.
+
+    ``table`` has one row per setting, the settings in ``columns`` (e.g. mineral, horizon,
+    elasticities, subsidy) and a column named ``claim_id`` with the verdict there. Returns ``""``
+    when it never flips, else e.g. ``"not supported at mineral=ndpr, horizon=short, ...; ..."``:
+    the text the register's ``flips_when`` column records.
+    """
+    if claim_id not in table.columns:
+        raise ModelInputError("claim_id", claim_id, f"a column of the sensitivity table {list(table.columns)}")
+    flipped = table[table[claim_id] != default]
+    parts = []
+    for verdict, rows in flipped.groupby(claim_id, sort=True):
+        where = "; ".join(", ".join(f"{c}={r[c]}" for c in columns) for _, r in rows.iterrows())
+        parts.append(f"{verdict} at {where}")
+    return " | ".join(parts)

@@ -82,7 +82,8 @@ SCHEMA: dict[str, dict] = {
         "kind": ("str", ("factual", "causal", "forecast", "political"), None, True),
         "model": ("str", _MODELS, None, True),
         "chapter": ("str", ("", "claims", "market_today", "model", "price_floors", "stockpile", "membership"), None, False),
-        "verdict": ("str", None, None, False), "verdict_detail": ("str", None, None, False)}},
+        "verdict": ("str", None, None, False), "verdict_detail": ("str", None, None, False),
+        "flips_when": ("str", None, None, False)}},
 }
 _ORDER = ("regions", "minerals", "region_countries", "prices", "quantities", "world_totals", "elasticities",
           "trade_costs", "subsidies", "export_controls", "floors", "rosters", "roster_regions", "gdp", "claims")

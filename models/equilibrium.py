@@ -524,7 +524,7 @@ class EquilibriumModel:
                 "price": zone_price(raw, self.zone_members_idx, self.has_demand, self.zone_reference_idx),
                 "tariff": raw.zone_tariff,
                 "reference": self.zone.reference or "lowest member price",
-                "members": tuple(self.members)}
+                "members": tuple(self.members), "solves": raw.zone["solves"]}
         raw.zone = zone
         return raw, zone
 
@@ -552,7 +552,16 @@ class EquilibriumModel:
         so that one set of values can drive models of different instruments side by side.
         """
         self._apply(**updates)
-        raw, _ = self._solve_current()
+        if self.zone is None:
+            raw, _ = self._solve_current()
+        else:       # the cap's search re-solves many times: through the fast path where it applies
+            from .fastpath import fast_problem
+            problem = self.problem
+            try:
+                self.problem = fast_problem(self) or problem
+                raw, _ = self._solve_current()
+            finally:
+                self.problem = problem
         return EquilibriumResult(self.market, self.effective_scenario(), raw,
                                  solver=self.solver, parameters=dict(self._current))
 

@@ -49,11 +49,16 @@ def solve_zone(model, level: float, open_cap: float):
     """
     members = model.zone_members_idx
     has_demand, ref = model.has_demand, model.zone_reference_idx
+    spent = {"time": 0.0, "solves": 0}
 
     def at(cap: float):
         model.zone_cap.value = max(0.0, float(cap))
         objective, solve_time = model._solve_raw()
-        return model._read(objective, solve_time)
+        spent["time"] += solve_time
+        spent["solves"] += 1
+        raw = model._read(objective, solve_time)
+        raw.solve_time, raw.zone = spent["time"], {"solves": spent["solves"]}
+        return raw
 
     raw = at(open_cap)
     if zone_price(raw, members, has_demand, ref) >= level * (1.0 - PRICE_TOL):
