@@ -108,8 +108,12 @@ class ParameterStage:
             self._current[key] = self._check_update(key, value)
         cur, n, regions = self._current, self.market.n, self.market.regions
         members = self.members
-        self._open = self._open_bound()
-        if not updates or {"external_tariff", "members", "export_discounts"} & set(updates):
+        # the open bound is needed only where some bound must not bind (non-members' floor bounds,
+        # the zone's open cap, the stockpile's eligible origins)
+        self._open = (self._open_bound() if (cur["members"] is not None or self.zone is not None
+                                             or self.stockpile is not None) else None)
+        everything = not updates
+        if everything or {"external_tariff", "members", "export_discounts"} & set(updates):
             sc = self.scenario
             if cur["members"] is not None:
                 sc = sc.with_policies(bloc=Bloc(cur["members"], sc.bloc.external_tariff))
@@ -119,15 +123,17 @@ class ParameterStage:
             self.tariff_matrix, self.export_tax_matrix = imp, exp
             self.policy_cost.value = imp + exp
             self._trade_cost = self.transport + imp + exp
-        if self.ban_mask is not None:
+        if self.ban_mask is not None and (everything or "banned_routes" in updates):
             ban = np.zeros((n, n))
             for origin, dests in (cur["banned_routes"] or {}).items():
                 ban[self.idx[origin], [self.idx[d] for d in dests]] = 1.0
             self.ban_mask.value = ban
         rates = self.subsidy_rates if cur["subsidy"] is None else np.where(self.subsidised, cur["subsidy"], 0.0)
-        self.subsidy.value = rates
-        for k, q in enumerate(self.scenario.quotas):
-            self.quota_params[k].value = q.quantity if cur["quota"] is None else float(cur["quota"])
+        if everything or "subsidy" in updates:
+            self.subsidy.value = rates
+        if everything or "quota" in updates:
+            for k, q in enumerate(self.scenario.quotas):
+                self.quota_params[k].value = q.quantity if cur["quota"] is None else float(cur["quota"])
         covered = set(regions) if cur["members"] is None else set(members)
         for fb in self.floor_bounds:
             level = fb.floor.level if cur["floor_level"] is None else float(cur["floor_level"])
