@@ -41,7 +41,8 @@ plus the stockpile's account, which they pay::
               + v_m (I − Σ_ω q_ω T_ω R_{mω})
 
 Each mineral is evaluated on a grid of ``K + 1`` levels from 0 to its budget at ``P0`` (step
-``B_m / (K P0_m)``) plus the world optimum's level; the allocation across minerals under a total
+``B_m / (K P0_m)``, capped at :data:`GRID_CAP` years of world consumption) plus the world
+optimum's level; the allocation across minerals under a total
 budget is exact on the grid (a Pareto merge of (cost, welfare) pairs). Between grid points the
 search can miss at most ``grid_error`` (reported).
 
@@ -75,6 +76,10 @@ from .policies import ALL
 #: Tolerances of the certificate: prices relative to the largest benchmark price, quantities
 #: relative to world output.
 PRICE_TOL, QUANTITY_TOL = 1e-3, 1e-5
+#: The bloc search stops at this many years of world consumption per year of the longest
+#: disruption (or the budget, if smaller). assumption: a larger stock than the world uses in the
+#: disruption is beyond what any bloc would hold; the world optimum's level is always searched.
+GRID_CAP = 1.0
 #: Inventories worth less than this at the benchmark price (USD million) are solver noise.
 VALUE_NOISE = 1.0e-2
 
@@ -455,6 +460,10 @@ class InsuranceModel:
     def _bloc_search(self, world: pd.Series, base: dict, at_world: dict):
         caps = (self.default_budget if self.per_mineral
                 else np.full(len(self.minerals), float(self.default_budget))) / self.P0.to_numpy()
+        # no grid beyond a year of world consumption per disruption year (GRID_CAP)
+        longest = float(self.durations.max())
+        world_use = np.array([float(self.benchmarks[m].consumption.sum()) for m in self.minerals])
+        caps = np.minimum(caps, GRID_CAP * longest * world_use)
         rows = []
         for k, m in enumerate(self.minerals):
             levels = sorted(set(np.linspace(0.0, caps[k], self.K + 1).tolist()) | {float(world[m])})
