@@ -43,8 +43,11 @@ plus the stockpile's account, which they pay::
 Each mineral is evaluated on a grid of ``K + 1`` levels from 0 to its budget at ``P0`` (step
 ``B_m / (K P0_m)``, capped at :data:`GRID_CAP` years of world consumption) plus the world
 optimum's level; the allocation across minerals under a total
-budget is exact on the grid (a Pareto merge of (cost, welfare) pairs). Between grid points the
-search can miss at most ``grid_error`` (reported).
+budget is exact on the grid (a Pareto merge of (cost, welfare) pairs). The grid is then refined:
+``K`` steps over the two coarse steps around each mineral's choice (step ``2 B_m / (K² P0_m)``), and
+the allocation is redone on the union. Between grid points the search can miss at most
+``grid_error`` (reported: the change of bloc welfare to the neighbouring levels, a bound if bloc
+welfare is single-peaked in ``I_m``).
 
 **Certification.** After every solve, each market block is checked from its primal values and
 curves: market clearing and no spatial arbitrage (``p_j ≤ w_i + t_ij + τ_ij + ρ`` on every arc,
@@ -464,18 +467,32 @@ class InsuranceModel:
         longest = float(self.durations.max())
         world_use = np.array([float(self.benchmarks[m].consumption.sum()) for m in self.minerals])
         caps = np.minimum(caps, GRID_CAP * longest * world_use)
-        rows = []
-        for k, m in enumerate(self.minerals):
-            levels = sorted(set(np.linspace(0.0, caps[k], self.K + 1).tolist()) | {float(world[m])})
+        cache = {m: {0.0: base[m], float(world[m]): at_world[m]} for m in self.minerals}
+
+        def rows_for(k, m, levels):
+            out = []
             for lv in levels:
-                ev = at_world[m] if lv == world[m] else (base[m] if lv == 0 else self.evaluate(m, lv))
-                rows.append({"mineral": m, "inventory_kt": lv, "cost_at_benchmark_musd": lv * self.P0[m],
-                             "d_world": ev["d_world"] - base[m]["d_world"], "d_bloc": ev["d_bloc"] - base[m]["d_bloc"]})
-        grid = pd.DataFrame(rows)
+                if lv not in cache[m]:
+                    cache[m][lv] = self.evaluate(m, lv)
+                ev = cache[m][lv]
+                out.append({"mineral": m, "inventory_kt": lv, "cost_at_benchmark_musd": lv * self.P0[m],
+                            "d_world": ev["d_world"] - base[m]["d_world"], "d_bloc": ev["d_bloc"] - base[m]["d_bloc"]})
+            return out
+
         budget = None if self.per_mineral else float(self.default_budget)
+        step = caps / self.K
+        rows = []
+        for k, m in enumerate(self.minerals):      # coarse: K steps from 0 to the cap
+            rows += rows_for(k, m, sorted(set(np.linspace(0.0, caps[k], self.K + 1).tolist()) | {float(world[m])}))
+        choice = pareto_allocation(pd.DataFrame(rows), self.minerals, budget)
+        for k, m in enumerate(self.minerals):      # fine: K steps over the two coarse steps around the choice
+            lo, hi = max(0.0, choice[k] - step[k]), min(caps[k], choice[k] + step[k])
+            rows += rows_for(k, m, [lv for lv in np.linspace(lo, hi, self.K + 1).tolist() if lv not in cache[m]])
+        grid = pd.DataFrame(rows).drop_duplicates(["mineral", "inventory_kt"]).sort_values(["mineral", "inventory_kt"])
         choice = pareto_allocation(grid, self.minerals, budget)
-        grid.attrs["step_kt"] = pd.Series(caps / self.K, index=self.minerals)
-        return grid, pd.Series(choice, index=pd.Index(self.minerals, name="mineral"), name="inventory_kt")
+        grid.attrs["step_kt"] = pd.Series(2 * step / self.K, index=self.minerals)
+        return grid.reset_index(drop=True), pd.Series(choice, index=pd.Index(self.minerals, name="mineral"),
+                                                      name="inventory_kt")
 
     def sweep(self, name: str, values, scenario: str | None = None, bloc: bool = False) -> pd.DataFrame:
         """Re-solve for each value of ``"budget"`` (a total, USD million, or a multiple of the

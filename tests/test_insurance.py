@@ -103,7 +103,7 @@ def test_bloc_optimum_against_world_optimum(bench):
     # fall in its import price when the cut is partial: its optimum differs from the world's
     assert abs(res.bloc_inventory["test"] - res.inventory["test"]) > 1e-3
     assert res.bloc_value == pytest.approx(s.loc["bloc", "d_bloc"])
-    assert res.grid_step["test"] == pytest.approx(40.0 / P_USA / 16)
+    assert res.grid_step["test"] == pytest.approx(2 * 40.0 / P_USA / 16 ** 2)   # refined grid
 
 
 def test_two_year_disruption_needs_more_inventory(bench):
