@@ -52,7 +52,8 @@ welfare is single-peaked in ``I_m``).
 **Certification.** After every solve, each market block is checked from its primal values and
 curves: market clearing and no spatial arbitrage (``p_j ≤ w_i + t_ij + τ_ij + ρ`` on every arc,
 equality on arcs that carry flow), with prices read off the curves where quantities are positive.
-A breach beyond :data:`PRICE_TOL` (relative to the benchmark price) or :data:`QUANTITY_TOL`
+A breach beyond :data:`~models.insurance_report.PRICE_TOL` (relative to the benchmark price) or
+:data:`~models.insurance_report.QUANTITY_TOL`
 (relative to world output) raises :class:`~models.errors.InaccurateSolutionError` naming it.
 """
 from __future__ import annotations
@@ -72,13 +73,10 @@ from .equilibrium import policy_trade_costs
 from .errors import InaccurateSolutionError, InfeasibleError, ModelInputError, SolverError, UnboundedError
 from .insurance_data import (BLOC_CORE, HOLDING_YEARS, PURCHASE_YEARS, Disruption, default_disruptions,
                              scenario_weights)
-from .insurance_report import evaluate_mineral, pareto_allocation, result_tables
+from .insurance_report import evaluate_mineral, pareto_allocation, read_block, result_tables
 from .market import check_regions
 from .policies import ALL
 
-#: Tolerances of the certificate: prices relative to the largest benchmark price, quantities
-#: relative to world output.
-PRICE_TOL, QUANTITY_TOL = 1e-3, 1e-5
 #: The bloc search stops at this many years of world consumption per year of the longest
 #: disruption (or the budget, if smaller). assumption: a larger stock than the world uses in the
 #: disruption is beyond what any bloc would hold; the world optimum's level is always searched.
@@ -355,76 +353,9 @@ class InsuranceModel:
         raise kind(str(problem.status), "check budget, probabilities and the benchmarks' curves", self.solver)
 
     def read_block(self, b: Block) -> dict:
-        """Primal values, prices (duals / weight) and per-region welfare of one block, certified.
-
-        Raises :class:`~models.errors.InaccurateSolutionError` if market clearing or no-arbitrage
-        fails beyond :data:`QUANTITY_TOL` / :data:`PRICE_TOL` (see the module docstring).
-        """
-        n, loc = len(self.regions), self.regions.index(self.location)
-        idx = {r: i for i, r in enumerate(self.regions)}
-        market = b.bench.market
-        scale = float(b.scale.value) if isinstance(b.scale, cp.Expression) else float(b.scale)
-        D, S = np.zeros(n), np.zeros(n)
-        di, si = [idx[r] for r in b.dreg], [idx[r] for r in b.sreg]
-        D[di], S[si] = b.D.value, b.S.value
-        D, S = np.maximum(D, 0.0), np.maximum(S, 0.0)
-        x = np.maximum(np.asarray(b.x.value, dtype=float), 0.0)
-        R = max(float(b.R.value), 0.0) if b.R is not None else 0.0
-        stock = float(b.extra_demand.value) if b.extra_demand is not None else 0.0
-        p = np.asarray(b.demand_balance.dual_value, dtype=float) / scale
-        w = np.asarray(b.supply_balance.dual_value, dtype=float) / scale
-        rho = float(b.quota.dual_value) / scale if b.quota is not None else 0.0
-        # --- certificate: clearing, curve prices, no arbitrage
-        world = float(b.bench.production.sum())
-        ptol, qtol = PRICE_TOL * float(b.bench.prices.max()), QUANTITY_TOL * world
-        demand_side = D + stock * (np.arange(n) == loc) - x.sum(axis=0)
-        supply_side = x.sum(axis=1) - S - R * (np.arange(n) == loc)
-        pc, wc = p.copy(), w.copy()
-        for r in b.dreg:
-            if D[idx[r]] > qtol:
-                pc[idx[r]] = float(market.demand_curve(r).price(D[idx[r]]))
-        for r in b.sreg:
-            if S[idx[r]] > qtol:
-                wc[idx[r]] = float(market.supply_curve(r).price(S[idx[r]]))
-        cost = self.trade_cost[b.mineral] + (rho * b.quota_mask if b.quota_mask is not None else 0.0)
-        gap = pc[None, :] - wc[:, None] - cost
-        has_d = np.isin(np.arange(n), di) | ((np.arange(n) == loc) & (stock > 0))
-        has_s = np.isin(np.arange(n), si) | ((np.arange(n) == loc) & (R > 0))
-        arb = np.where(has_s[:, None] & has_d[None, :], gap, -np.inf)
-        idle = np.where(x > qtol, -gap, -np.inf)
-        # a zero price allows free disposal (excess delivered), a positive one needs equality
-        checks = {"demand balance (kt)": (np.where(p > ptol, np.abs(demand_side), demand_side).max(), qtol),
-                  "supply balance (kt)": (np.where(w > ptol, np.abs(supply_side), supply_side).max(), qtol),
-                  "demand price vs curve (USD/kg)": (np.abs(pc - p)[di].max(initial=0.0), ptol),
-                  "supply price vs curve (USD/kg)": (np.abs(wc - w)[si].max(initial=0.0), ptol),
-                  "spatial arbitrage (USD/kg)": (arb.max(), ptol),
-                  "flow on a losing arc (USD/kg)": (idle.max(), ptol)}
-        worst = max(checks, key=lambda k: checks[k][0] / checks[k][1])
-        if checks[worst][0] > checks[worst][1]:
-            tag = "purchase years" if b.scenario is None else self.disruptions[b.scenario].name
-            raise InaccurateSolutionError(
-                "certificate", f"{b.mineral}, {tag}: {worst} off by {checks[worst][0]:.3g} "
-                f"(tolerance {checks[worst][1]:.3g}); try solver='SCS' or rescale the market", self.solver)
-        # --- indeterminate prices where a region has no curve: the tightest no-arbitrage value
-        for r in self.regions:
-            if r not in b.dreg:
-                p[idx[r]] = float(np.min(w + self.trade_cost[b.mineral][:, idx[r]]))
-        for r in self.regions:
-            if r not in b.sreg and r != self.location:
-                w[idx[r]] = float(np.max(p - self.trade_cost[b.mineral][idx[r], :]))
-        ad = np.array([float(market.demand_curve(r).area(D[i])) if market.demand_curve(r) else 0.0
-                       for i, r in enumerate(self.regions)])
-        as_ = np.array([float(market.supply_curve(r).area(S[i])) if market.supply_curve(r) else 0.0
-                        for i, r in enumerate(self.regions)])
-        imp, exp = self.policy_matrix[b.mineral]
-        rent = np.zeros(n)
-        if b.quota_mask is not None:
-            rent[idx[self.disruptions[b.scenario].origin]] = rho * float((b.quota_mask * x).sum())
-        welfare = ad - p * D + w * S - as_ + (imp * x).sum(axis=0) + (exp * x).sum(axis=1) + rent
-        return {"D": D, "S": S, "x": x, "R": R, "p": p, "w": w, "rho": rho, "welfare": welfare,
-                "tax": float((imp * x).sum() + (exp * x).sum()), "weight": scale,
-                "release_value": float(np.max(p - self.trade_cost[b.mineral][loc, :])),
-                "objective_welfare": float(ad.sum() - as_.sum() - (self.trade_cost[b.mineral] * x).sum())}
+        """Primal values, prices and per-region welfare of one block, certified
+        (:func:`~models.insurance_report.read_block`)."""
+        return read_block(self, b)
 
     def evaluate(self, mineral: str, level: float) -> dict:
         """Solve mineral ``mineral``'s markets with the inventory fixed at ``level`` kt (parametric

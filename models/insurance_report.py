@@ -6,11 +6,97 @@ welfare tables count the purchase as an outlay and never add unsold inventory at
 """
 from __future__ import annotations
 
+import cvxpy as cp
 import numpy as np
 import pandas as pd
 
 from .accounting import inventory_account
+from .errors import InaccurateSolutionError
 from .insurance_result import InsuranceResult
+
+#: Tolerances of the certificate (:func:`read_block`): prices relative to the largest benchmark
+#: price (0.1%), quantities relative to world output. The price tolerance is set by graphite, whose
+#: prices ($0.46/kg) are small against its quantities (1,600 kt): Clarabel's duals there are
+#: accurate to ~1e-4 of the price.
+PRICE_TOL, QUANTITY_TOL = 1e-3, 1e-5
+
+
+def read_block(model, b) -> dict:
+    """Primal values, prices (duals / weight) and per-region welfare of one block, certified.
+
+    The certificate, from the primal values and the curves: market clearing (equality where the
+    price is positive, free disposal where it is zero), each price equal to its curve where the
+    quantity is positive, no arbitrage ``p_j ≤ w_i + t_ij + τ_ij + ρ 1[ij under the quota]`` on
+    every arc, and equality on every arc that carries flow.
+
+    Raises :class:`~models.errors.InaccurateSolutionError` if market clearing or no-arbitrage
+    fails beyond :data:`QUANTITY_TOL` / :data:`PRICE_TOL` (above).
+    """
+    n, loc = len(model.regions), model.regions.index(model.location)
+    idx = {r: i for i, r in enumerate(model.regions)}
+    market = b.bench.market
+    scale = float(b.scale.value) if isinstance(b.scale, cp.Expression) else float(b.scale)
+    D, S = np.zeros(n), np.zeros(n)
+    di, si = [idx[r] for r in b.dreg], [idx[r] for r in b.sreg]
+    D[di], S[si] = b.D.value, b.S.value
+    D, S = np.maximum(D, 0.0), np.maximum(S, 0.0)
+    x = np.maximum(np.asarray(b.x.value, dtype=float), 0.0)
+    R = max(float(b.R.value), 0.0) if b.R is not None else 0.0
+    stock = float(b.extra_demand.value) if b.extra_demand is not None else 0.0
+    p = np.asarray(b.demand_balance.dual_value, dtype=float) / scale
+    w = np.asarray(b.supply_balance.dual_value, dtype=float) / scale
+    rho = float(b.quota.dual_value) / scale if b.quota is not None else 0.0
+    # --- certificate: clearing, curve prices, no arbitrage
+    world = float(b.bench.production.sum())
+    ptol, qtol = PRICE_TOL * float(b.bench.prices.max()), QUANTITY_TOL * world
+    demand_side = D + stock * (np.arange(n) == loc) - x.sum(axis=0)
+    supply_side = x.sum(axis=1) - S - R * (np.arange(n) == loc)
+    pc, wc = p.copy(), w.copy()
+    for r in b.dreg:
+        if D[idx[r]] > qtol:
+            pc[idx[r]] = float(market.demand_curve(r).price(D[idx[r]]))
+    for r in b.sreg:
+        if S[idx[r]] > qtol:
+            wc[idx[r]] = float(market.supply_curve(r).price(S[idx[r]]))
+    cost = model.trade_cost[b.mineral] + (rho * b.quota_mask if b.quota_mask is not None else 0.0)
+    gap = pc[None, :] - wc[:, None] - cost
+    has_d = np.isin(np.arange(n), di) | ((np.arange(n) == loc) & (stock > 0))
+    has_s = np.isin(np.arange(n), si) | ((np.arange(n) == loc) & (R > 0))
+    arb = np.where(has_s[:, None] & has_d[None, :], gap, -np.inf)
+    idle = np.where(x > qtol, -gap, -np.inf)
+    # a zero price allows free disposal (excess delivered), a positive one needs equality
+    checks = {"demand balance (kt)": (np.where(p > ptol, np.abs(demand_side), demand_side).max(), qtol),
+              "supply balance (kt)": (np.where(w > ptol, np.abs(supply_side), supply_side).max(), qtol),
+              "demand price vs curve (USD/kg)": (np.abs(pc - p)[di].max(initial=0.0), ptol),
+              "supply price vs curve (USD/kg)": (np.abs(wc - w)[si].max(initial=0.0), ptol),
+              "spatial arbitrage (USD/kg)": (arb.max(), ptol),
+              "flow on a losing arc (USD/kg)": (idle.max(), ptol)}
+    worst = max(checks, key=lambda k: checks[k][0] / checks[k][1])
+    if checks[worst][0] > checks[worst][1]:
+        tag = "purchase years" if b.scenario is None else model.disruptions[b.scenario].name
+        raise InaccurateSolutionError(
+            "certificate", f"{b.mineral}, {tag}: {worst} off by {checks[worst][0]:.3g} "
+            f"(tolerance {checks[worst][1]:.3g}); try solver='SCS' or rescale the market", model.solver)
+    # --- indeterminate prices where a region has no curve: the tightest no-arbitrage value
+    for r in model.regions:
+        if r not in b.dreg:
+            p[idx[r]] = float(np.min(w + model.trade_cost[b.mineral][:, idx[r]]))
+    for r in model.regions:
+        if r not in b.sreg and r != model.location:
+            w[idx[r]] = float(np.max(p - model.trade_cost[b.mineral][idx[r], :]))
+    ad = np.array([float(market.demand_curve(r).area(D[i])) if market.demand_curve(r) else 0.0
+                   for i, r in enumerate(model.regions)])
+    as_ = np.array([float(market.supply_curve(r).area(S[i])) if market.supply_curve(r) else 0.0
+                    for i, r in enumerate(model.regions)])
+    imp, exp = model.policy_matrix[b.mineral]
+    rent = np.zeros(n)
+    if b.quota_mask is not None:
+        rent[idx[model.disruptions[b.scenario].origin]] = rho * float((b.quota_mask * x).sum())
+    welfare = ad - p * D + w * S - as_ + (imp * x).sum(axis=0) + (exp * x).sum(axis=1) + rent
+    return {"D": D, "S": S, "x": x, "R": R, "p": p, "w": w, "rho": rho, "welfare": welfare,
+            "tax": float((imp * x).sum() + (exp * x).sum()), "weight": scale,
+            "release_value": float(np.max(p - model.trade_cost[b.mineral][loc, :])),
+            "objective_welfare": float(ad.sum() - as_.sum() - (model.trade_cost[b.mineral] * x).sum())}
 
 
 def evaluate_mineral(model, mineral: str, level: float, reads: list[dict], blocks: list, objective: float) -> dict:

@@ -21,7 +21,10 @@ class InsuranceResult:
     ----------
     inventory : pandas.Series
         World optimum ``I^W_m`` (kt): the inventory that maximises the programme's objective, i.e.
-        what competitive private storage would hold under the budget.
+        what competitive private storage would hold under the budget. The objective is world
+        welfare less the change in revenue from base policy wedges (China's export wedge on NdPr),
+        so with a wedge ``d_world`` at the bloc optimum can in principle exceed it; on the
+        calibrated data it does not.
     bloc_inventory : pandas.Series
         Bloc optimum ``I^B_m`` (kt): the inventory on the search grid that maximises the members'
         expected welfare, the stockpile's account included, given competitive markets.

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .calibration import Benchmark
-from .errors import ModelInputError
+from .errors import ModelInputError, SolverError
 from .insurance_data import BLOC_CORE  # the bloc's core members (rosters.csv: roster "core")
 from .market import check_regions
 from .policies import ALL, StockpileFloor
