@@ -249,7 +249,13 @@ class InsuranceModel:
 
     # ------------------------------------------------------------------ build
     def _market(self, m: str, bench: Benchmark, scale, scenario: int | None, inv) -> tuple[Block, cp.Expression, list]:
-        """One market block and its weighted welfare ``scale · W``."""
+        """One market block and its weighted welfare ``scale · W``::
+
+            W = Σ_r A^d_r(D_r) − Σ_r A^s_r(S_r) − Σ_ij (t_ij + τ_ij) x_ij
+            D_j + 1[j=L] I/N ≤ Σ_i x_ij,  Σ_j x_ij ≤ S_i                 (purchase years)
+            D_j ≤ Σ_i x_ij,  Σ_j x_ij ≤ S_i + 1[i=L] R,  T R ≤ I,
+            Σ_{j∈J} x_{oj} ≤ (1 − s) X0_{oJ}                              (disruption)
+        """
         n, loc = len(self.regions), self.regions.index(self.location)
         market = bench.market
         idx = {r: i for i, r in enumerate(self.regions)}
@@ -289,7 +295,10 @@ class InsuranceModel:
 
     def _mineral(self, k: int, inv, fixed: bool = False) -> tuple[list[Block], cp.Expression, list]:
         """The blocks of mineral ``k`` given its inventory ``inv`` (a variable, or a parameter when
-        ``fixed``: then the terms in ``I`` alone, ``(v − c h̄ P0) I``, are left out of the objective)."""
+        ``fixed``: then the terms in ``I`` alone, ``(v − c h̄ P0) I``, are left out of the objective)::
+
+            N W^0(I/N) − c h̄ P0 I + v I + Σ_{ω hits m} q_ω T_ω (W_ω(R_ω) − v R_ω)
+        """
         m = self.minerals[k]
         p0, v = float(self.P0[m]), float(self.v[m])
         block, obj, cons = self._market(m, self.purchase_benchmarks[m], float(self.N), None, inv)
