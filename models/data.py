@@ -77,6 +77,11 @@ SCHEMA: dict[str, dict] = {
         "basis": ("str", ("named_country", "derived"), None, True)}},
     "gdp": {"key": ["region"], "cols": {"region": ("str", _REG, None, True), "gdp_usd_bn": ("float", None, "pos", True),
                                         "year": ("int", None, "pos", True)}},
+    "disruptions": {"key": ["name"], "cols": {
+        "name": ("str", None, None, True), "origin": ("str", _REG, None, True),
+        "destinations": ("regionlist", None, None, True), "minerals": ("minerallist", None, None, True),
+        "cut_share": ("float", None, "pos", True), "duration_years": ("int", None, "pos", True),
+        "annual_probability": ("float", None, "pos", True)}},
     "claims": {"key": ["id"], "source": False, "cols": {
         "id": ("str", None, None, True), "article": ("str", _ARTICLES, None, True), "quote": ("str", None, None, True),
         "kind": ("str", ("factual", "causal", "forecast", "political"), None, True),
@@ -86,7 +91,7 @@ SCHEMA: dict[str, dict] = {
         "flips_when": ("str", None, None, False)}},
 }
 _ORDER = ("regions", "minerals", "region_countries", "prices", "quantities", "world_totals", "elasticities",
-          "trade_costs", "subsidies", "export_controls", "floors", "rosters", "roster_regions", "gdp", "claims")
+          "trade_costs", "subsidies", "export_controls", "floors", "rosters", "roster_regions", "gdp", "disruptions", "claims")
 _CITATION = re.compile(r"(19|20)\d\d")
 
 
@@ -154,6 +159,10 @@ def _check_file(name: str, df: pd.DataFrame, lines: list[int], known: dict[str, 
                 bad = [r for r in raw.split(";") if r not in known["regions"]]
                 if bad:
                     raise err(f"unknown region(s) {bad}")
+            if typ == "minerallist" and raw != "ALL":
+                bad = [m for m in raw.split(";") if m not in known["minerals"]]
+                if bad:
+                    raise err(f"unknown mineral(s) {bad}")
             if isinstance(allowed, tuple) and len(allowed) == 2 and allowed[0] in known:
                 if raw not in known[allowed[0]]:
                     raise err(f"unknown {allowed[1]} (not in {allowed[0]}.csv)")
@@ -235,6 +244,19 @@ def _cross_checks(t: dict[str, pd.DataFrame]) -> None:
     missing = set(ro["roster"]) - set(t["roster_regions"]["roster"])
     if missing:
         raise DataValidationError("roster_regions", None, "roster", f"no rows for roster(s) {sorted(missing)}")
+    dis = t["disruptions"]
+    for i, r in dis.iterrows():
+        line = dis.attrs["lines"][i]
+        if r["cut_share"] > 1:
+            raise DataValidationError("disruptions", line, "cut_share", f"{r['cut_share']}: a share in (0, 1]")
+        if r["annual_probability"] > 1:
+            raise DataValidationError("disruptions", line, "annual_probability",
+                                      f"{r['annual_probability']}: a probability in (0, 1]")
+        if r["destinations"] != "ALL" and r["origin"] in r["destinations"].split(";"):
+            raise DataValidationError("disruptions", line, "destinations", "must not include the origin")
+    if len(dis) and dis["annual_probability"].sum() > 1:
+        raise DataValidationError("disruptions", None, "annual_probability",
+                                  f"probabilities sum to {dis['annual_probability'].sum():.4g}, more than 1")
     c = t["claims"]
     for i, r in c.iterrows():
         if r["model"] == "out_of_scope" and (r["verdict"] != "out of scope" or not r["verdict_detail"]):
@@ -250,7 +272,8 @@ class Dataset:
     prices: pd.DataFrame; quantities: pd.DataFrame; world_totals: pd.DataFrame  # noqa: E702
     elasticities: pd.DataFrame; trade_costs: pd.DataFrame; subsidies: pd.DataFrame  # noqa: E702
     export_controls: pd.DataFrame; floors: pd.DataFrame; rosters: pd.DataFrame  # noqa: E702
-    roster_regions: pd.DataFrame; gdp: pd.DataFrame; claims: pd.DataFrame  # noqa: E702
+    roster_regions: pd.DataFrame; gdp: pd.DataFrame; disruptions: pd.DataFrame  # noqa: E702
+    claims: pd.DataFrame
 
     @property
     def region_ids(self) -> tuple[str, ...]:

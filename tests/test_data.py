@@ -242,3 +242,14 @@ def test_missing_file(tmp_path):
     d = _copy(tmp_path)
     (d / "floors.csv").unlink()
     _expect(d, "floors", None, None)
+
+
+@pytest.mark.parametrize("column,value", [("cut_share", "1.5"), ("annual_probability", "2"),
+                                          ("minerals", "cobalt"), ("destinations", "CHN;USA"),
+                                          ("duration_years", "0"), ("source", "assumption:")])
+def test_bad_disruption(tmp_path, column, value):
+    """disruptions.csv: shares and probabilities in (0, 1], known minerals, no origin among the
+    destinations, whole positive durations, a source on every row."""
+    d = _copy(tmp_path)
+    _edit(d, "disruptions", 2, column, value)
+    _expect(d, "disruptions", 2, column)

@@ -5,7 +5,9 @@ Units: kt, USD/kg, USD million. The two-region market: China (CHN) exports to th
 (USA) at a transport cost ``t``; linear curves through the benchmark. A ban on CHN → USA leaves
 the USA in autarky, where a release ``R`` from the stockpile solves ``D(p) = S(p) + R``:
 ``p(R) = (α − R) / β`` with ``α = a/b + c/d`` and ``β = 1/b + 1/d`` for ``P_d = a − bD``,
-``P_s = c + dS``.
+``P_s = c + dS``. The purchase is a demand at the USA in the open market (one purchase year,
+one holding year): buying ``I`` raises both prices by ``I / (β + β_C)``, ``β_C`` China's slope.
+The insurance model's own tests are in test_insurance.py.
 """
 from __future__ import annotations
 
@@ -46,7 +48,13 @@ def ban(prob: float) -> Disruption:
 
 def make(bench, prob, budget=1e6, carrying=0.0, residual=0.0):
     return InsuranceModel({"test": bench}, [ban(prob)], budget=budget, location="USA", members=("USA",),
-                          carrying_cost=carrying, residual_value=residual)
+                          carrying_cost=carrying, residual_value=residual, purchase_years=1, holding_years=1,
+                          grid_points=4)
+
+
+def china_slope(bench):
+    d, s = bench.market.demand_curve("CHN"), bench.market.supply_curve("CHN")
+    return -1 / d.slope + 1 / s.slope
 
 
 # ------------------------------------------------------------------ closed forms
@@ -56,16 +64,17 @@ def test_benchmark_prices(bench):
 
 
 def test_interior_inventory_meets_first_order_condition(bench):
-    """v = 0, c = 0: P0 = π · p(I*) with p(I) = (α − I)/β, so I* = α − β P0 / π."""
+    """v = 0, c = 0: p^0(I) = π · p(I*) with p(I) = (α − I)/β and p^0(I) = P0 + I/(β + β_C)."""
     alpha, beta = usa_autarky(bench)
+    bc = china_slope(bench)
     prob = 0.5
     res = make(bench, prob).solve()
-    expected = alpha - beta * P_USA / prob
+    expected = (prob * alpha / beta - P_USA) / (1 / (beta + bc) + prob / beta)
     assert expected > 0
     assert res.inventory["test"] == pytest.approx(expected, rel=TOL)
     # the same condition read from the model's own prices
     p_with = res.release_value.loc["test", "ban"]
-    assert prob * p_with == pytest.approx(P_USA, rel=TOL)
+    assert prob * p_with == pytest.approx(res.purchase_price["test"], rel=TOL)
     assert res.releases.loc["test", "ban"] == pytest.approx(expected, rel=TOL)
     assert res.budget_used < 1
 
@@ -91,23 +100,25 @@ def test_budget_binding(bench):
     res = make(bench, prob, budget=budget).solve()
     assert res.inventory["test"] == pytest.approx(budget / P_USA, rel=TOL)
     assert res.budget_used == pytest.approx(1.0, rel=TOL)
-    assert prob * res.release_value.loc["test", "ban"] > P_USA * (1 + 1e-3)
+    assert prob * res.release_value.loc["test", "ban"] > res.purchase_price["test"] * (1 + 1e-3)
 
 
 def test_residual_value_and_carrying_cost(bench):
-    """v = P0, c > 0: (1 + c) P0 = π p(I) + (1 − π) P0, i.e. p(I) = P0 (1 + c / π)."""
+    """v = P0, c > 0: p^0(I) + c P0 = π p(I) + (1 − π) P0, with p^0(I) = P0 + I/(β + β_C)."""
     alpha, beta = usa_autarky(bench)
+    bc = china_slope(bench)
     prob, c = 0.2, 0.05
     res = make(bench, prob, carrying=c, residual=1.0).solve()
-    target = P_USA * (1 + c / prob)
-    assert res.inventory["test"] == pytest.approx(alpha - beta * target, rel=TOL)
+    expected = (prob * alpha / beta - c * P_USA - prob * P_USA) / (1 / (beta + bc) + prob / beta)
+    assert res.inventory["test"] == pytest.approx(expected, rel=TOL)
+    target = (res.purchase_price["test"] + c * P_USA - (1 - prob) * P_USA) / prob
     assert res.release_value.loc["test", "ban"] == pytest.approx(target, rel=TOL)
 
 
 def test_welfare_accounting_identity_and_reparametrised_solve(bench):
     model = make(bench, 0.5, carrying=0.05, residual=1.0)
     first = model.solve()
-    assert abs(first.identity_residual) < 1e-4 * max(1.0, abs(first.value))
+    assert abs(first.identity_residual) < 1e-4
     assert first.value >= -1e-6
     # the same built problem re-solved with a new probability and budget
     again = model.solve(budget=0.0, probabilities={"ban": 0.3})
@@ -115,10 +126,14 @@ def test_welfare_accounting_identity_and_reparametrised_solve(bench):
     assert again.probabilities["ban"] == pytest.approx(0.3)
     sweep = model.sweep("probability", [0.1, 0.5], scenario="ban")
     assert sweep["I[test]"].is_monotonic_increasing
-    # the USA's consumers gain in expectation, China's producers are unaffected by a release
-    # they cannot reach
-    assert first.welfare_change.loc["USA", "total"] > 0
-    assert first.welfare_change.loc["CHN", "total"] == pytest.approx(0.0, abs=1e-5)
+    # China is unaffected by a release it cannot reach but sells more, dearer, while the USA buys
+    # the inventory: at the world optimum the USA pays for China's gain (here it loses), at the
+    # bloc's optimum it does not lose (no inventory is on its grid)
+    assert first.welfare_change.loc["CHN", "total"] > 0
+    assert first.welfare_change["total"].sum() == pytest.approx(first.value, rel=1e-9)
+    assert first.welfare_change_bloc.loc["USA", "total"] >= -1e-6
+    assert first.optima.loc[("world", "test"), "d_china"] == pytest.approx(
+        first.welfare_change.loc["CHN", "total"], rel=1e-9)
 
 
 # ------------------------------------------------------------------ floor defence
