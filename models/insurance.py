@@ -70,6 +70,7 @@ import scipy.sparse as sp
 from .calibration import Benchmark
 from .curves import total_area
 from .equilibrium import policy_trade_costs
+from .checks import nonneg_number
 from .errors import InaccurateSolutionError, InfeasibleError, ModelInputError, SolverError, UnboundedError
 from .insurance_data import (BLOC_CORE, HOLDING_YEARS, PURCHASE_YEARS, Disruption, default_disruptions,
                              scenario_weights)
@@ -83,16 +84,6 @@ from .policies import ALL
 GRID_CAP = 1.0
 #: Inventories worth less than this at the benchmark price (USD million) are solver noise.
 VALUE_NOISE = 1.0e-2
-
-
-def _nonneg(name: str, value, unit: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ModelInputError(name, value, f"a finite non-negative number ({unit})") from None
-    if not np.isfinite(v) or v < 0:
-        raise ModelInputError(name, value, f"a finite non-negative number ({unit})")
-    return v
 
 
 @dataclass
@@ -188,8 +179,8 @@ class InsuranceModel:
                     raise ModelInputError(f"disruption[{d.name}].minerals", unknown, f"minerals among {self.minerals}")
         self.durations = np.array([d.duration_years for d in self.disruptions], dtype=float)
         self._check_probabilities(np.array([d.probability for d in self.disruptions]))
-        self.carrying_cost = _nonneg("carrying_cost", carrying_cost, "a share of P0 per year")
-        self.residual_share = _nonneg("residual_value", residual_value, "a share of P0")
+        self.carrying_cost = nonneg_number("carrying_cost", carrying_cost, "a share of P0 per year")
+        self.residual_share = nonneg_number("residual_value", residual_value, "a share of P0")
         if self.residual_share > 1:
             raise ModelInputError("residual_value", residual_value, "at most 1 (a later sale at the benchmark price)")
         for name, val in (("purchase_years", purchase_years), ("holding_years", holding_years),
@@ -219,8 +210,8 @@ class InsuranceModel:
             extra = [m for m in budget if m not in self.minerals]
             if extra:
                 raise ModelInputError("budget", extra, f"minerals among {self.minerals}")
-            return np.array([_nonneg(f"budget[{m}]", budget.get(m, 0.0), "USD million") for m in self.minerals])
-        return _nonneg("budget", budget, "USD million")
+            return np.array([nonneg_number(f"budget[{m}]", budget.get(m, 0.0), "USD million") for m in self.minerals])
+        return nonneg_number("budget", budget, "USD million")
 
     def _check_probabilities(self, p: np.ndarray) -> np.ndarray:
         p = np.asarray(p, dtype=float)
@@ -370,7 +361,7 @@ class InsuranceModel:
         """Solve mineral ``mineral``'s markets with the inventory fixed at ``level`` kt (parametric
         re-solve) and return its certified blocks and accounts (:func:`~models.insurance_report.evaluate_mineral`)."""
         param, blocks, problem = self.fixed[mineral]
-        param.value = _nonneg(f"inventory[{mineral}]", level, "kt")
+        param.value = nonneg_number(f"inventory[{mineral}]", level, "kt")
         obj = self._solve(problem)
         return evaluate_mineral(self, mineral, float(param.value), [self.read_block(b) for b in blocks], blocks, obj)
 

@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from .calibration import Benchmark
+from .checks import nonneg_number
 from .errors import ModelInputError, SolverError
-from .insurance_data import BLOC_CORE  # the bloc's core members (rosters.csv: roster "core")
+from .insurance_data import BLOC_CORE  # the bloc's core members (rosters.csv: roster "core")  # noqa: F401 (re-exported)
 from .market import check_regions
 from .policies import ALL, StockpileFloor
 
@@ -42,16 +43,6 @@ OPEN_CAP_MULTIPLE = 50.0
 
 
 # ====================================================================== helpers
-def _finite_nonneg(name: str, value, unit: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ModelInputError(name, value, f"a finite non-negative number ({unit})") from None
-    if not np.isfinite(v) or v < 0:
-        raise ModelInputError(name, value, f"a finite non-negative number ({unit})")
-    return v
-
-
 def _check_mineral(dataset, mineral: str) -> str:
     if mineral not in dataset.mineral_ids:
         raise ModelInputError("mineral", mineral, f"one of {list(dataset.mineral_ids)}")
@@ -96,8 +87,8 @@ def purchasing_power(dataset, budget: float = 12_000.0, members: Sequence[str] =
         ``cost_of_days_musd`` (USD million for ``days`` days of bloc consumption) and
         ``share_of_budget_for_days``.
     """
-    budget = _finite_nonneg("budget", budget, "USD million")
-    days = _finite_nonneg("days", days, "days")
+    budget = nonneg_number("budget", budget, "USD million")
+    days = nonneg_number("days", days, "days")
     members = check_regions("members", members, dataset.region_ids)
     rows = {}
     for m in _minerals(dataset, minerals):
@@ -150,9 +141,9 @@ def defence_years(budget: float, level: float, purchases: float) -> float:
     purchases : float
         ``K``, kt per year.
     """
-    budget = _finite_nonneg("budget", budget, "USD million")
-    level = _finite_nonneg("level", level, "USD/kg")
-    purchases = _finite_nonneg("purchases", purchases, "kt per year")
+    budget = nonneg_number("budget", budget, "USD million")
+    level = nonneg_number("level", level, "USD/kg")
+    purchases = nonneg_number("purchases", purchases, "kt per year")
     outlay = level * purchases
     return budget / outlay if outlay > 0 else np.inf
 
@@ -198,7 +189,7 @@ def floor_defence(bench: Benchmark, levels: Sequence[float], budget: float = 12_
         ``ex_china``, China by default), ``d_excluded_producers``, ``d_bloc_consumers``,
         ``d_bloc_producers``.
     """
-    budget = _finite_nonneg("budget", budget, "USD million")
+    budget = nonneg_number("budget", budget, "USD million")
     levels = np.asarray(list(levels), dtype=float)
     if levels.size == 0 or not np.all(np.isfinite(levels)) or (levels <= 0).any():
         raise ModelInputError("levels", levels.tolist(), "a non-empty list of positive floor levels (USD/kg)")
@@ -271,7 +262,7 @@ def cost_shares(dataset, members: Sequence[str] = BLOC_CORE, bill: float = 12_00
         Index member; ``gdp_usd_bn``, ``gdp_share``, ``gdp_bill``, ``consumption_value_musd``,
         ``consumption_share``, ``consumption_bill`` (bills in USD million).
     """
-    bill = _finite_nonneg("bill", bill, "USD million")
+    bill = nonneg_number("bill", bill, "USD million")
     members = check_regions("members", members, dataset.region_ids)
     if len(set(members)) != len(members):
         raise ModelInputError("members", members, "distinct region ids")

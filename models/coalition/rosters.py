@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 from typing import Iterable, Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..calibration import Benchmark
 from ..equilibrium import EquilibriumModel
+from ..checks import nonneg_number as _nonneg, positive_number as _positive
 from ..errors import ModelInputError
 from ..policies import ALL, MEMBERS, Bloc, CfdFloor, GuaranteedPrice, PreferentialFloor, Scenario, StockpileFloor
 from ..result import EquilibriumResult
@@ -208,17 +208,3 @@ class RosterModel:
         """``ΔW_i(S)``: total welfare change by region against the benchmark (USD million / yr)."""
         res = self.solve_roster(members, **kwargs)
         return (res.welfare["total"] - self.baseline.welfare["total"]).rename("welfare_change")
-
-
-def _positive(name, value) -> float:
-    v = float(value)
-    if not np.isfinite(v) or v <= 0:
-        raise ModelInputError(name, value, "a finite positive number")
-    return v
-
-
-def _nonneg(name, value) -> float:
-    v = float(value)
-    if not np.isfinite(v) or v < 0:
-        raise ModelInputError(name, value, "a finite non-negative number")
-    return v
