@@ -287,12 +287,16 @@ class RosterModel:
         m._trade_cost = m.transport + imp + exp
         # 4. the supplier's ban and the stockpile's eligible origins
         self.ban.value = np.array([1.0 if r in ban else 0.0 for r in self.regions])
+        # the arcs these two constraints close, for the solution's certificate (models.certificate)
+        m.closed_arcs = np.zeros((len(self.regions), len(self.regions)), dtype=bool)
+        m.closed_arcs[s, :] = self.ban.value > 0
         if self.y_cap is not None:
             loc_banned = self.location in ban
             self.y_cap.value = np.array([
                 0.0 if ((self.eligible == "members" and self.regions[i] not in members)
                         or (loc_banned and self.regions[i] == self.supplier)) else self._big
                 for i in m.y_origins])
+            m.closed_stockpile_origins = self.y_cap.value == 0
         objective, solve_time = m._solve_raw()
         self.n_solves += 1
         raw = m._raw(objective, solve_time)

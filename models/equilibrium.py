@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from . import certificate
 from .curves import total_area
 from .errors import InaccurateSolutionError, InfeasibleError, ModelInputError, SolverError, UnboundedError
 from .market import Market, check_regions
@@ -152,6 +153,11 @@ class EquilibriumModel:
             self.solver_options.setdefault("eps_rel", 1e-9)
             self.solver_options.setdefault("max_iter", 200_000)
             self.solver_options.setdefault("polishing", True)
+        if solver == "SCS":
+            # at SCS's defaults (1e-4) the solution fails the certificate (models/certificate.py)
+            self.solver_options.setdefault("eps_abs", 1e-9)
+            self.solver_options.setdefault("eps_rel", 1e-9)
+            self.solver_options.setdefault("max_iters", 200_000)
         self._validate_scenario()
         self._current = {"floor_level": None, "budget": None, "external_tariff": None,
                          "quota": None, "subsidy": None}
@@ -402,6 +408,9 @@ class EquilibriumModel:
         # A region without a curve on one side has an indeterminate dual there; report the
         # tightest no-arbitrage value: the landed price (no demand) or the best netback (no supply).
         cost = self._trade_cost
+        certificate.settle_indeterminate_prices(self.market, cost, self._open_arcs(), self.Md @ self.D.value,
+                                                self.Ms @ self.S.value, np.asarray(self.x.value), border,
+                                                supply_price, self.Ms @ self.subsidy.value)
         for k in self._no_demand:
             border[k] = float(np.min(supply_price + cost[:, k]))
         for k in self._no_supply:
@@ -424,6 +433,11 @@ class EquilibriumModel:
             for mask, rho in zip(self.quota_masks, quota_rent):
                 landed = landed + rho * mask[self.y_origins, loc]
             stock_price = max(stock_price, min(float(self.stock_level.value), float(landed.min())))
+            # a region without supply could sell to the stockpile too: its best netback includes it
+            closed = getattr(self, "closed_stockpile_origins", np.zeros(len(self.y_origins), dtype=bool))
+            for k, o in enumerate(self.y_origins):
+                if o in self._no_supply and not closed[k]:
+                    supply_price[o] = max(supply_price[o], stock_price - (landed[k] - supply_price[o]))
         level = self._current["floor_level"]
         for fb in self.floor_bounds:
             f = fb.floor.level if level is None else float(level)
@@ -448,7 +462,19 @@ class EquilibriumModel:
             objective=objective, solve_time=solve_time,
             _loc_index=self.idx[self.stockpile.location] if self.stockpile is not None else -1)
         raw.check_finite()
+        if certificate.ENABLED:
+            raw.certificate = certificate.certify(self.market, self._trade_cost, raw,
+                                                  certificate.policy_checks(self, raw), solver=self.solver,
+                                                  closed_arcs=getattr(self, "closed_arcs", None))
         return raw
+
+    def _open_arcs(self) -> np.ndarray:
+        """Arcs that no binding quota covers (a binding quota's rent closes the price gap on its arcs)."""
+        open_arcs = ~getattr(self, "closed_arcs", np.zeros((self.market.n, self.market.n), dtype=bool))
+        for k, (param, mask) in enumerate(zip(self.quota_params, self.quota_masks)):
+            if float(self.constraints[f"quota[{k}]"].expr.value) >= -1e-7 * max(1.0, float(param.value)):
+                open_arcs[mask > 0] = False
+        return open_arcs
 
     def solve(self, **updates) -> EquilibriumResult:
         """Solve with the scenario's values, or with the overrides ``updates`` (see ``SWEEPABLE``).

@@ -86,6 +86,8 @@ class RawSolution:
         }
 
     _loc_index: int = field(default=-1, repr=False)
+    #: Worst scaled residual of each equilibrium condition (models.certificate), or None if uncertified.
+    certificate: pd.Series | None = field(default=None, repr=False)
 
 
 class EquilibriumResult:
@@ -116,12 +118,16 @@ class EquilibriumResult:
         USD million per year spent on freight (a real resource cost, not a transfer).
     objective, solve_time, solver, parameters : the programme's value, the solver's time (s),
         the solver's name, and the parameter values solved at.
+    certificate : pandas.Series
+        The worst scaled residual of each equilibrium condition (:mod:`models.certificate`); every
+        one is below the tolerance, or the solve would have raised.
     """
 
     def __init__(self, market: Market, scenario, raw: RawSolution, solver: str, parameters: dict):
         self.market, self.scenario, self.raw = market, scenario, raw
         self.solver, self.parameters = solver, parameters
         self.objective, self.solve_time = raw.objective, raw.solve_time
+        self.certificate = raw.certificate
         regions = list(market.regions)
         arrays = raw.region_arrays()
         self.regions = pd.DataFrame(arrays, index=pd.Index(regions, name="region"))

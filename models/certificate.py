@@ -1,0 +1,339 @@
+"""Every solution certifies itself: the equilibrium conditions checked on the numbers returned.
+
+A solver's "optimal" is its own word on its own scaled programme. The certificate re-checks the
+answer in the book's units, from the primal quantities, the reported prices and the curves
+themselves (MODEL.md §1–2). Each condition is a complementarity pair ``0 ≤ a ⊥ b ≥ 0``, one
+side a quantity (kt), the other a price (USD/kg), and is scored by its natural residual
+
+.. math::
+
+    r = \\left| \\min\\left( \\frac{a}{Q}, \\frac{b}{P} \\right) \\right|,
+
+which is zero exactly when ``a ≥ 0``, ``b ≥ 0`` and ``a b = 0``. ``Q`` and ``P`` are the market's
+quantity and price scales (the largest quantity and the largest price in the solution, at least
+1), so the tolerance is relative. The conditions:
+
+==========================  ==============================================  =====================
+condition                   quantity side ``a``                              price side ``b``
+==========================  ==============================================  =====================
+market clearing at ``j``    ``Σ_i x_ij − D_j``                                ``p_j``
+supply balance at ``i``     ``S_i − Σ_j x_ij − y_i``                          ``w_i``
+no spatial arbitrage        ``x_ij``                                          ``w_i + c_ij + ρ_ij − p_j``
+demand curve at ``j``       ``D_j``                                           ``P^c_j − P^d_j(D_j)``
+supply curve at ``i``       ``S_i``                                           ``P^s_i(S_i) − P^p_i``
+each policy constraint      its slack (e.g. ``D_j(f) − D_j``)                 its multiplier (``λ_j``)
+==========================  ==============================================  =====================
+
+``c_ij`` is the trade cost actually used (freight, tariffs, export taxes), ``ρ_ij`` the sum of the
+rents of the quotas covering arc ``ij``, ``P^c = p + λ`` the consumer and ``P^p = w + μ + s`` the
+producer price. The welfare identity closes the list: the programme's objective recomputed from
+the curves, ``Σ A^d(D) − Σ A^s(S) + s·S − Σ c_ij x_ij − Σ c_iL y_i + f_K K``, must equal the
+solver's objective to ``tol × max(1, |objective|, n P Q)``.
+
+Cost: a few vectorised passes over the ``n × n`` arcs and one curve evaluation per region
+(``benchmarks/bench_equilibrium.py`` prints it against the solve time).
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from .errors import InaccurateSolutionError
+from .policies import LevyFloor
+
+#: Relative tolerance of every condition (see the module docstring for the scales), by curve
+#: family. On the quadratic programme of linear curves Clarabel reaches 1e-8 and OSQP (polished)
+#: and SCS at the tolerances the model sets 1e-6, so 1e-5 leaves a margin. The power-cone
+#: programme of constant-elasticity curves is solved to ~1e-5 only (Clarabel's defaults; tighter
+#: ones stop as "almost solved"), and a steep curve turns that into a price residual of ~1e-4.
+#: Both are far below any economic difference the book draws.
+TOLERANCE = {"linear": 1e-5, "isoelastic": 1e-3}
+
+#: Set to False (or use :func:`disabled`) to skip the certificate (the benchmark measures its cost).
+ENABLED = True
+
+
+@contextlib.contextmanager
+def disabled() -> Iterator[None]:
+    """Within the block, solves are not certified (for measuring the certificate's cost only)."""
+    global ENABLED
+    saved, ENABLED = ENABLED, False
+    try:
+        yield
+    finally:
+        ENABLED = saved
+
+
+@dataclass(frozen=True)
+class Complementarity:
+    """One complementarity condition ``0 ≤ slack ⊥ multiplier ≥ 0``.
+
+    Parameters
+    ----------
+    name : str
+        What it is about, e.g. ``"floor[0] demand bound (levy)"``.
+    slack : array
+        The quantity side, in kt (scaled by the quantity scale).
+    multiplier : array
+        The price side, in USD/kg (scaled by the price scale).
+    labels : sequence of str
+        One label per entry (the region or arc), used in the error message.
+    """
+
+    name: str
+    slack: np.ndarray
+    multiplier: np.ndarray
+    labels: tuple = field(default=())
+    quantity_gap: np.ndarray | None = None
+
+    def residuals(self, q_scale: float, p_scale: float) -> np.ndarray:
+        """``|min(slack / Q, multiplier / P)|`` entry by entry.
+
+        For a curve, ``quantity_gap`` is the same condition read along the quantity axis
+        (``D_j − D_j(P^c_j)``), and the residual is the smaller of the two: the distance from the
+        point to the curve's graph, in scaled units, is at most either. On a steep curve a
+        quantity within solver tolerance moves the price by much more; the converse on a flat one.
+        """
+        a = np.asarray(self.slack, dtype=float).ravel() / q_scale
+        b = np.asarray(self.multiplier, dtype=float).ravel() / p_scale
+        r = np.abs(np.minimum(a, b))
+        if self.quantity_gap is not None:
+            r = np.minimum(r, np.abs(np.asarray(self.quantity_gap, dtype=float).ravel()) / q_scale)
+        return r
+
+
+def _curve_prices(curves: list, quantity: np.ndarray) -> np.ndarray:
+    """``P(Q)`` of each region's curve at its quantity (NaN where the region has no curve)."""
+    out = np.full(len(curves), np.nan)
+    for k, curve in enumerate(curves):
+        if curve is not None:
+            with np.errstate(divide="ignore", over="ignore"):
+                out[k] = float(curve.price(max(float(quantity[k]), 0.0)))
+    return out
+
+
+def _curve_quantities(curves: list, price: np.ndarray) -> np.ndarray:
+    """``Q(P)`` of each region's curve at its price (0 off the curve's range; NaN without a curve)."""
+    out = np.full(len(curves), np.nan)
+    for k, curve in enumerate(curves):
+        if curve is not None:
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                out[k] = curve.quantity_at(float(price[k])) if price[k] > 0 else (
+                    0.0 if curve.side == "supply" else np.inf)
+    return out
+
+
+def _curve_areas(curves: list, quantity: np.ndarray) -> float:
+    return float(sum(float(c.area(max(float(q), 0.0))) for c, q in zip(curves, quantity) if c is not None))
+
+
+def equilibrium_checks(market, trade_cost: np.ndarray, raw, closed_arcs: np.ndarray | None = None
+                       ) -> list[Complementarity]:
+    """The conditions every solution must meet, whatever the policies (first five rows of the table).
+
+    ``closed_arcs`` marks arcs a constraint outside the scenario forces to zero (a model that
+    adds its own ``x_ij ≤ 0``, as :mod:`models.coalition` does for a supplier's ban): there the
+    no-arbitrage inequality does not apply and only ``x_ij = 0`` is checked.
+    """
+    regions = list(market.regions)
+    n = len(regions)
+    arrays = raw.region_arrays()
+    x, y = raw.flows, raw.stockpile_purchases
+    p, w = raw.border_price, raw.supply_price
+    inflow, outflow = x.sum(axis=0), x.sum(axis=1) + y
+    rents = np.zeros((n, n))
+    for mask, rho in zip(raw.quota_masks, raw.quota_rent):
+        rents += rho * mask
+    if closed_arcs is not None:
+        rents = np.where(closed_arcs, np.inf, rents)
+    arcs = [f"{regions[i]}->{regions[j]}" for i in range(n) for j in range(n)]
+    dcurves = [market.demand_curve(r) for r in regions]
+    scurves = [market.supply_curve(r) for r in regions]
+    has_d = np.array([c is not None for c in dcurves])
+    has_s = np.array([c is not None for c in scurves])
+    pd_ = _curve_prices(dcurves, raw.demand)
+    ps_ = _curve_prices(scurves, raw.supply)
+    dq = _curve_quantities(dcurves, arrays["consumer_price"])
+    sq = _curve_quantities(scurves, arrays["producer_price"])
+    labels = np.array(regions)
+    checks = [
+        Complementarity("market clearing", inflow - raw.demand, p, tuple(regions)),
+        Complementarity("supply balance", raw.supply - outflow, w, tuple(regions)),
+        Complementarity("no spatial arbitrage", x, w[:, None] + trade_cost + rents - p[None, :], tuple(arcs)),
+        Complementarity("demand curve", raw.demand[has_d], arrays["consumer_price"][has_d] - pd_[has_d],
+                        tuple(labels[has_d]), raw.demand[has_d] - dq[has_d]),
+        Complementarity("supply curve", raw.supply[has_s], ps_[has_s] - arrays["producer_price"][has_s],
+                        tuple(labels[has_s]), raw.supply[has_s] - sq[has_s]),
+    ]
+    return checks
+
+
+def certify(market, trade_cost: np.ndarray, raw, checks: list[Complementarity] = (),
+            tol: float | None = None, solver: str | None = None,
+            closed_arcs: np.ndarray | None = None) -> pd.Series:
+    """Check a solution against the equilibrium conditions; return the worst residual of each.
+
+    Parameters
+    ----------
+    market : Market
+        The curves the solution must lie on.
+    trade_cost : array (n, n)
+        ``c_ij``: freight plus tariffs plus export taxes actually used in the programme.
+    raw : RawSolution
+        Primal values and prices.
+    checks : list of Complementarity
+        The policy constraints' own conditions (floors, caps, quotas), added to the
+        market-wide ones of :func:`equilibrium_checks`.
+    tol : float, optional
+        Relative tolerance of every condition; default :data:`TOLERANCE` of the market's curves.
+    closed_arcs : bool array (n, n), optional
+        Arcs forced to zero by a constraint outside the scenario (see :func:`equilibrium_checks`).
+
+    Returns
+    -------
+    pandas.Series
+        Condition name -> worst scaled residual (``welfare identity`` included).
+
+    Raises
+    ------
+    InaccurateSolutionError
+        When any residual exceeds ``tol``; the message names the worst condition, where it
+        fails and the residual.
+    """
+    tol = TOLERANCE[market.curve_family] if tol is None else float(tol)
+    prices = np.concatenate([np.abs(raw.border_price), np.abs(raw.supply_price),
+                             np.abs(raw.levy), np.abs(raw.levy_topup), np.abs(raw.cfd_topup)])
+    quantities = np.concatenate([raw.demand, raw.supply, raw.flows.ravel(), raw.stockpile_purchases])
+    p_scale = max(1.0, float(np.max(prices, initial=0.0)))
+    q_scale = max(1.0, float(np.max(np.abs(quantities), initial=0.0)))
+    residuals, worst = {}, (0.0, "", "")
+    for check in [*equilibrium_checks(market, trade_cost, raw, closed_arcs), *checks]:
+        r = check.residuals(q_scale, p_scale)
+        r = np.where(np.isnan(r), np.inf, r)
+        value = float(np.max(r, initial=0.0))
+        residuals[check.name] = max(residuals.get(check.name, 0.0), value)
+        if value > worst[0]:
+            where = check.labels[int(np.argmax(r))] if len(check.labels) == r.size else ""
+            worst = (value, check.name, where)
+    gap = raw.objective - recomputed_objective(market, trade_cost, raw)
+    scale = max(1.0, abs(raw.objective), market.n * p_scale * q_scale)
+    residuals["welfare identity"] = abs(gap) / scale
+    if residuals["welfare identity"] > worst[0]:
+        worst = (residuals["welfare identity"], "welfare identity", "")
+    if worst[0] > tol:
+        value, name, where = worst
+        at = f" at {where}" if where else ""
+        raise InaccurateSolutionError(
+            "uncertified",
+            f"the solution fails the equilibrium condition '{name}'{at} with scaled residual "
+            f"{value:.3g} (tolerance {tol:g}); try another solver or rescale the inputs (kt, USD/kg)",
+            solver)
+    return pd.Series(residuals, name="residual", dtype=float)
+
+
+def recomputed_objective(market, trade_cost: np.ndarray, raw) -> float:
+    """``Σ A^d(D) − Σ A^s(S) + s·S − Σ c_ij x_ij − Σ c_iL y_i + f_K K`` from the primal and the curves."""
+    regions = list(market.regions)
+    value = _curve_areas([market.demand_curve(r) for r in regions], raw.demand)
+    value -= _curve_areas([market.supply_curve(r) for r in regions], raw.supply)
+    value += float(raw.subsidy @ raw.supply) - float((trade_cost * raw.flows).sum())
+    if raw.stockpile_location is not None:
+        y = raw.stockpile_purchases
+        value += raw.stockpile_level * float(y.sum()) - float(trade_cost[:, raw._loc_index] @ y)
+    return value
+
+
+def policy_checks(model, raw) -> list[Complementarity]:
+    """Each policy constraint of a built :class:`~models.equilibrium.EquilibriumModel` as a check.
+
+    ==========================  ==========================  ==============================
+    constraint                  slack (kt)                  multiplier (USD/kg)
+    ==========================  ==========================  ==============================
+    levy floor, demand bound    ``D_j(f) − D_j``            levy ``λ_j``
+    levy floor, supply bound    ``S_j − S_j(f)``            top-up ``μ_j``
+    stockpile, eligible arcs    ``y_i``                     ``w_i + c_iL + ρ_iL − f_paid``
+    CfD floor                   ``S_i − S_i(f)``            top-up ``μ_i``
+    export quota ``q``          ``Q_q − shipped_q``         rent ``ρ_q``
+    stockpile budget            ``B / f − K``               ``f − f_paid``
+    ==========================  ==========================  ==============================
+    """
+    regions, checks = model.market.regions, []
+    for fb in model.floor_bounds:
+        kind = type(fb.floor).__name__
+        if fb.demand_cap is not None:
+            rows = [model.idx[model.demand_regions[p]] for p in fb.demand_pos]
+            checks.append(Complementarity(
+                f"floors[{fb.key}] demand bound ({kind})", fb.demand_cap.value - raw.demand[rows],
+                raw.levy[rows], tuple(regions[r] for r in rows)))
+        if fb.supply_min is not None:
+            rows = [model.idx[model.supply_regions[p]] for p in fb.supply_pos]
+            topup = raw.levy_topup if isinstance(fb.floor, LevyFloor) else raw.cfd_topup
+            checks.append(Complementarity(
+                f"floors[{fb.key}] supply bound ({kind})", raw.supply[rows] - fb.supply_min.value,
+                topup[rows], tuple(regions[r] for r in rows)))
+    for k, (param, mask) in enumerate(zip(model.quota_params, raw.quota_masks)):
+        shipped = float((mask * raw.flows).sum())
+        if raw.stockpile_location is not None:
+            shipped += float((mask[:, raw._loc_index] * raw.stockpile_purchases).sum())
+        checks.append(Complementarity(f"quotas[{k}]", np.array([float(param.value) - shipped]),
+                                      raw.quota_rent[k:k + 1], (model.scenario.quotas[k].origin,)))
+    if raw.stockpile_location is not None:
+        loc, rows = raw._loc_index, list(model.y_origins)
+        rents = sum((rho * mask[rows, loc] for mask, rho in zip(raw.quota_masks, raw.quota_rent)),
+                    np.zeros(len(rows)))
+        closed = getattr(model, "closed_stockpile_origins", None)    # set by models.coalition
+        if closed is not None:
+            rents = np.where(closed, np.inf, rents)
+        checks.append(Complementarity(
+            f"stockpile purchases at {raw.stockpile_location}", raw.stockpile_purchases[rows],
+            raw.supply_price[rows] + model._trade_cost[rows, loc] + rents - raw.stockpile_price,
+            tuple(regions[r] for r in rows)))
+        checks.append(Complementarity(
+            "stockpile budget", np.array([raw.stockpile_cap - raw.stockpile_purchases.sum()]),
+            np.array([raw.stockpile_level - raw.stockpile_price]), (raw.stockpile_location,)))
+    return checks
+
+
+def settle_indeterminate_prices(market, trade_cost: np.ndarray, open_arcs: np.ndarray, demand: np.ndarray,
+                                supply: np.ndarray, flows: np.ndarray, border: np.ndarray,
+                                supply_price: np.ndarray, subsidy: np.ndarray, tol: float = 1e-7) -> None:
+    """Replace, in place, the prices the equilibrium leaves undetermined by the documented convention.
+
+    Where a region trades nothing on one side, the duals are anywhere in an interval and each
+    solver returns a different point of it. The convention reports the region's own curve at
+    zero quantity, within the no-arbitrage bounds, so that every solver reports the same price:
+
+    * a region with a supply curve that supplies nothing and ships nothing: its entry price,
+      ``w_i = max(P^s_i(0) − s_i, max_j (p_j − c_ij))`` over open arcs (the smallest price at which
+      its producers would start to sell; the intercept of the supply curve in autarky);
+    * a region with a demand curve that consumes nothing and receives nothing: its choke price,
+      ``p_j = min(P^d_j(0), min_i (w_i + c_ij))`` over open arcs (the highest price at which its
+      buyers stay out; the choke price when every route into it is banned).
+
+    ``open_arcs`` marks the arcs no binding quota covers (a binding quota's rent fills the gap).
+    Quantities count as zero below ``tol`` times the market's quantity scale.
+    """
+    q_scale = max(1.0, float(np.max(np.abs(np.concatenate([demand, supply, flows.ravel()])), initial=0.0)))
+    small = tol * q_scale
+    inflow, outflow = flows.sum(axis=0), flows.sum(axis=1)
+    regions = market.regions
+    sells = np.array([market.supply_curve(r) is not None for r in regions])
+    buys = np.array([market.demand_curve(r) is not None for r in regions])
+    open_arcs = open_arcs & sells[:, None] & buys[None, :]
+    big = np.where(open_arcs, trade_cost, np.inf)
+    for k, r in enumerate(market.regions):
+        curve = market.supply_curve(r)
+        if curve is not None and supply[k] <= small and outflow[k] <= small:
+            netback = np.max(np.where(open_arcs[k], border - trade_cost[k], -np.inf), initial=0.0)
+            supply_price[k] = max(float(curve.price(0.0)) - subsidy[k], netback, 0.0)
+    for k, r in enumerate(market.regions):
+        curve = market.demand_curve(r)
+        if curve is not None and demand[k] <= small and inflow[k] <= small:
+            landed = float(np.min(supply_price + big[:, k]))
+            with np.errstate(divide="ignore"):
+                choke = float(curve.price(0.0))      # infinite for a constant-elasticity demand
+            border[k] = max(0.0, min(choke, landed))
