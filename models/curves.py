@@ -22,20 +22,21 @@ import cvxpy as cp
 import numpy as np
 
 from .errors import ModelInputError
+from .validate import as_number
 
 Side = Literal["demand", "supply"]
 
 
 def _check_side(side: str) -> None:
-    if side not in ("demand", "supply"):
+    if not isinstance(side, str) or side not in ("demand", "supply"):
         raise ModelInputError("side", side, "'demand' or 'supply'")
 
 
 def check_elasticity(field: str, side: str, elasticity: float) -> float:
     """Return ``elasticity`` as a float if its sign fits ``side`` (demand < 0 < supply), else raise."""
     _check_side(side)
-    value = float(elasticity)
-    if not np.isfinite(value) or value == 0:
+    value = as_number(field, elasticity, "a finite, non-zero number")
+    if value == 0:
         raise ModelInputError(field, elasticity, "a finite, non-zero number")
     if side == "demand" and value >= 0:
         raise ModelInputError(field, elasticity, "a negative number (demand falls as price rises)")
@@ -45,6 +46,8 @@ def check_elasticity(field: str, side: str, elasticity: float) -> float:
 
 
 def _check_benchmark(field: str, price: float, quantity: float) -> None:
+    as_number(f"{field}.price", price, "a positive price in USD/kg")
+    as_number(f"{field}.quantity", quantity, "a non-negative quantity in kt")
     if not np.isfinite(price) or price <= 0:
         raise ModelInputError(f"{field}.price", price, "a positive price in USD/kg")
     if not np.isfinite(quantity) or quantity < 0:
@@ -70,6 +73,8 @@ class LinearCurve:
 
     def __post_init__(self):
         _check_side(self.side)
+        object.__setattr__(self, "intercept", as_number(f"{self.side}.intercept", self.intercept))
+        object.__setattr__(self, "slope", as_number(f"{self.side}.slope", self.slope))
         if not (np.isfinite(self.intercept) and np.isfinite(self.slope)):
             raise ModelInputError(f"{self.side}.intercept/slope", (self.intercept, self.slope),
                                   "finite numbers")

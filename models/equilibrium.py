@@ -33,6 +33,7 @@ from .errors import InaccurateSolutionError, InfeasibleError, ModelInputError, S
 from .market import Market, check_regions
 from .policies import ALL, CfdFloor, LevyFloor, Scenario, StockpileFloor
 from .result import EquilibriumResult, RawSolution
+from .validate import as_number
 
 SOLVERS = ("CLARABEL", "OSQP", "SCS", "ECOS", "HIGHS")
 SWEEPABLE = ("floor_level", "budget", "external_tariff", "quota", "subsidy")
@@ -130,6 +131,12 @@ class EquilibriumModel:
         self.scenario = scenario if scenario is not None else Scenario()
         if not isinstance(self.scenario, Scenario):
             raise ModelInputError("scenario", type(scenario).__name__, "a models.Scenario")
+        if benchmark_prices is not None and not isinstance(benchmark_prices, pd.Series):
+            raise ModelInputError("benchmark_prices", type(benchmark_prices).__name__, "a pandas Series or None")
+        if solver_options is not None and not isinstance(solver_options, dict):
+            raise ModelInputError("solver_options", type(solver_options).__name__, "a dict or None")
+        if not isinstance(solver, str):
+            raise ModelInputError("solver", solver, f"a solver name among {cp.installed_solvers()}")
         self.benchmark_prices = benchmark_prices
         solver = str(solver).upper()
         if solver not in cp.installed_solvers():
@@ -305,8 +312,8 @@ class EquilibriumModel:
                 allowed = {"floor_level": "a positive price (USD/kg)", "budget": "a non-negative budget (USD million)",
                            "external_tariff": "a non-negative tariff (USD/kg)", "quota": "a non-negative quantity (kt)",
                            "subsidy": "a non-negative subsidy (USD/kg)"}[key]
-                v = float(value)
-                if not np.isfinite(v) or v < 0 or (key == "floor_level" and v == 0):
+                v = as_number(key, value, allowed)
+                if v < 0 or (key == "floor_level" and v == 0):
                     raise ModelInputError(key, value, allowed)
             self._current[key] = value
         cur = self._current
@@ -498,9 +505,7 @@ class EquilibriumModel:
         ``value, region, <fields>``, plus per-step totals (objective, stockpile purchases) and the
         wall and solver times.
         """
-        if name not in SWEEPABLE:
-            raise ModelInputError("sweep parameter", name, f"one of {SWEEPABLE}")
-        values = np.asarray(list(values), dtype=float)
+        values, fields = _sweep_arguments(name, values, fields)
         saved = self._current[name]
         rows, totals, solver_time = [], [], 0.0
         from .fastpath import fast_problem
@@ -532,6 +537,29 @@ class EquilibriumModel:
         return SweepResult(name, table, tot, wall, solver_time)
 
 
+SWEEP_FIELDS = ("border_price", "consumer_price", "producer_price", "supply_price", "demand", "supply",
+                "exports", "imports", "net_exports")
+
+
+def _sweep_arguments(name, values, fields) -> tuple[np.ndarray, list[str]]:
+    """Check a sweep's parameter, values (numbers, distinct, at least one) and fields."""
+    if not isinstance(name, str) or name not in SWEEPABLE:
+        raise ModelInputError("sweep parameter", name, f"one of {SWEEPABLE}")
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
+        raise ModelInputError("sweep values", values, "a non-empty sequence of numbers")
+    values = [as_number(name, v, f"a finite number (sweep values[{k}])") for k, v in enumerate(values)]
+    if not values:
+        raise ModelInputError("sweep values", values, "a non-empty sequence of numbers")
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ModelInputError("sweep values", repeated, "distinct values (each value once)")
+    fields = [fields] if isinstance(fields, str) else list(fields)
+    unknown = [f for f in fields if f not in SWEEP_FIELDS]
+    if unknown or not fields:
+        raise ModelInputError("sweep fields", unknown or fields, f"a non-empty list among {SWEEP_FIELDS}")
+    return np.asarray(values, dtype=float), fields
+
+
 @dataclass(frozen=True)
 class SweepResult:
     """A parametric sweep: ``table`` (value × region), ``totals`` (per value), and timings in seconds."""
@@ -544,6 +572,8 @@ class SweepResult:
 
     def pivot(self, field: str) -> pd.DataFrame:
         """``field`` as a DataFrame with one row per swept value and one column per region."""
+        if field not in self.table.columns or field in (self.parameter, "region"):
+            raise ModelInputError("field", field, f"one of the swept fields {list(self.table.columns[2:])}")
         return self.table.pivot(index=self.parameter, columns="region", values=field)
 
 

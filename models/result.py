@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import SolverError
+from .errors import ModelInputError, SolverError
 from .market import Market
 
 WELFARE_COLUMNS = ("consumer_surplus", "producer_surplus", "tariff_revenue", "export_tax_revenue",
@@ -88,6 +88,15 @@ class RawSolution:
     _loc_index: int = field(default=-1, repr=False)
     #: Worst scaled residual of each equilibrium condition (models.certificate), or None if uncertified.
     certificate: pd.Series | None = field(default=None, repr=False)
+
+
+def same_market(a: Market, b: Market) -> bool:
+    """Same mineral, regions, curves and transport costs (welfare levels are then comparable)."""
+    def curves(side):
+        return {r: c for r, c in side.items() if c is not None}
+    return (a is b) or (a.mineral == b.mineral and a.regions == b.regions
+                        and curves(a.demand) == curves(b.demand) and curves(a.supply) == curves(b.supply)
+                        and a.transport_cost.equals(b.transport_cost))
 
 
 class EquilibriumResult:
@@ -235,8 +244,12 @@ class EquilibriumResult:
 
     def welfare_change(self, baseline: "EquilibriumResult") -> pd.DataFrame:
         """``welfare − baseline.welfare`` by region and component (USD million per year)."""
-        if list(baseline.market.regions) != list(self.market.regions):
-            raise ValueError("baseline has different regions: cannot compare welfare")
+        if not isinstance(baseline, EquilibriumResult):
+            raise ModelInputError("baseline", type(baseline).__name__, "an EquilibriumResult")
+        if not same_market(baseline.market, self.market):
+            raise ModelInputError("baseline", f"{baseline.market.mineral} market {list(baseline.market.regions)}",
+                                  f"a result of the same market ({self.market.mineral}, the same regions, "
+                                  "curves and transport costs): welfare of different markets is not comparable")
         return self.welfare - baseline.welfare
 
     def summary(self) -> pd.DataFrame:
