@@ -32,8 +32,17 @@ def _check_side(side: str) -> None:
         raise ModelInputError("side", side, "'demand' or 'supply'")
 
 
-def check_elasticity(field: str, side: str, elasticity: float) -> float:
-    """Return ``elasticity`` as a float if its sign fits ``side`` (demand < 0 < supply), else raise."""
+#: Elasticities (absolute values) whose equilibria are solved to the certificate's tolerance
+#: (models/certificate.py), measured on seeded synthetic markets with Clarabel. Outside the range
+#: a near-vertical linear curve gives a quantity right to 1e-9 and a price wrong by a factor
+#: (the price error is the quantity error times the slope, ~1/elasticity), and a constant-
+#: elasticity curve's power 1 + 1/elasticity overflows below 1e-2. Refused up front.
+ELASTICITY_RANGE = {"linear": (1e-3, 1e3), "isoelastic": (1e-2, 1e3)}
+
+
+def check_elasticity(field: str, side: str, elasticity: float, family: str = "linear") -> float:
+    """Return ``elasticity`` as a float if its sign fits ``side`` (demand < 0 < supply) and its size
+    is in :data:`ELASTICITY_RANGE` for the curve ``family``, else raise."""
     _check_side(side)
     value = as_number(field, elasticity, "a finite, non-zero number")
     if value == 0:
@@ -42,6 +51,12 @@ def check_elasticity(field: str, side: str, elasticity: float) -> float:
         raise ModelInputError(field, elasticity, "a negative number (demand falls as price rises)")
     if side == "supply" and value <= 0:
         raise ModelInputError(field, elasticity, "a positive number (supply rises with price)")
+    low, high = ELASTICITY_RANGE[family]
+    if not low <= abs(value) <= high:
+        sign = "-" if side == "demand" else ""
+        raise ModelInputError(field, elasticity, f"a size between {low:g} and {high:g} for {family} curves "
+                              f"({sign}{low:g} to {sign}{high:g}): outside it the equilibrium price cannot "
+                              "be solved accurately (near-vertical or near-flat curves)")
     return value
 
 
@@ -135,7 +150,7 @@ class IsoelasticCurve:
 
     def __post_init__(self):
         _check_benchmark(self.side, self.benchmark_price, self.benchmark_quantity)
-        check_elasticity(f"{self.side}.elasticity", self.side, self.elasticity)
+        check_elasticity(f"{self.side}.elasticity", self.side, self.elasticity, "isoelastic")
         if self.benchmark_quantity == 0:
             raise ModelInputError(f"{self.side}.quantity", 0.0, "a positive benchmark quantity")
         if self.elasticity == -1.0:
