@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InaccurateSolutionError
+from .curves import LinearCurve
 from .policies import LevyFloor
 
 #: Relative tolerance of every condition (see the module docstring for the scales), by curve
@@ -80,14 +81,15 @@ class Complementarity:
         The quantity side, in kt (scaled by the quantity scale).
     multiplier : array
         The price side, in USD/kg (scaled by the price scale).
-    labels : sequence of str
-        One label per entry (the region or arc), used in the error message.
+    labels : sequence of str, or callable
+        One label per entry (the region or arc), or a function of the flat position giving it;
+        used in the error message.
     """
 
     name: str
     slack: np.ndarray
     multiplier: np.ndarray
-    labels: tuple = field(default=())
+    labels: object = field(default=())
     quantity_gap: np.ndarray | None = None
 
     def residuals(self, q_scale: float, p_scale: float) -> np.ndarray:
@@ -106,29 +108,58 @@ class Complementarity:
         return r
 
 
-def _curve_prices(curves: list, quantity: np.ndarray) -> np.ndarray:
-    """``P(Q)`` of each region's curve at its quantity (NaN where the region has no curve)."""
-    out = np.full(len(curves), np.nan)
-    for k, curve in enumerate(curves):
-        if curve is not None:
-            with np.errstate(divide="ignore", over="ignore"):
-                out[k] = float(curve.price(max(float(quantity[k]), 0.0)))
-    return out
+class _Curves:
+    """One side's curves as vectors (linear) or a list (constant elasticity), built once per market."""
+
+    def __init__(self, curves: list):
+        self.curves = curves
+        self.has = np.array([c is not None for c in curves])
+        self.linear = all(isinstance(c, LinearCurve) for c in curves if c is not None)
+        self.a = np.array([c.intercept if c is not None and self.linear else 0.0 for c in curves])
+        self.b = np.array([c.slope if c is not None and self.linear else 1.0 for c in curves])
+        self.supply = bool(curves) and all(c.side == "supply" for c in curves if c is not None)
+
+    def price(self, q: np.ndarray) -> np.ndarray:
+        """``P(Q)`` (NaN where the region has no curve)."""
+        q = np.maximum(q, 0.0)
+        if self.linear:
+            return np.where(self.has, self.a + self.b * q, np.nan)
+        with np.errstate(divide="ignore", over="ignore"):
+            return np.array([float(c.price(v)) if c is not None else np.nan for c, v in zip(self.curves, q)])
+
+    def quantity(self, p: np.ndarray) -> np.ndarray:
+        """``Q(P)``: 0 outside the curve's range (below the entry price, above the choke price)."""
+        if self.linear:
+            return np.where(self.has, np.maximum(0.0, (p - self.a) / self.b), np.nan)
+        out = np.full(len(self.curves), np.nan)
+        for k, c in enumerate(self.curves):
+            if c is not None:
+                with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                    out[k] = c.quantity_at(float(p[k])) if p[k] > 0 else (0.0 if c.side == "supply" else np.inf)
+        return out
+
+    def area(self, q: np.ndarray) -> float:
+        """``Σ A(Q)`` over the regions with a curve."""
+        q = np.maximum(q, 0.0)
+        if self.linear:
+            return float(np.sum(np.where(self.has, self.a * q + 0.5 * self.b * q ** 2, 0.0)))
+        return float(sum(float(c.area(v)) for c, v in zip(self.curves, q) if c is not None))
 
 
-def _curve_quantities(curves: list, price: np.ndarray) -> np.ndarray:
-    """``Q(P)`` of each region's curve at its price (0 off the curve's range; NaN without a curve)."""
-    out = np.full(len(curves), np.nan)
-    for k, curve in enumerate(curves):
-        if curve is not None:
-            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-                out[k] = curve.quantity_at(float(price[k])) if price[k] > 0 else (
-                    0.0 if curve.side == "supply" else np.inf)
-    return out
+_CACHE: dict[int, tuple] = {}
 
 
-def _curve_areas(curves: list, quantity: np.ndarray) -> float:
-    return float(sum(float(c.area(max(float(q), 0.0))) for c, q in zip(curves, quantity) if c is not None))
+def _curves(market) -> tuple[_Curves, _Curves]:
+    """The market's demand and supply curves as :class:`_Curves`, cached by market identity."""
+    hit = _CACHE.get(id(market))
+    if hit is None or hit[0] is not market:
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        regions = market.regions
+        hit = (market, _Curves([market.demand_curve(r) for r in regions]),
+               _Curves([market.supply_curve(r) for r in regions]))
+        _CACHE[id(market)] = hit
+    return hit[1], hit[2]
 
 
 def equilibrium_checks(market, trade_cost: np.ndarray, raw, closed_arcs: np.ndarray | None = None
@@ -150,24 +181,20 @@ def equilibrium_checks(market, trade_cost: np.ndarray, raw, closed_arcs: np.ndar
         rents += rho * mask
     if closed_arcs is not None:
         rents = np.where(closed_arcs, np.inf, rents)
-    arcs = [f"{regions[i]}->{regions[j]}" for i in range(n) for j in range(n)]
-    dcurves = [market.demand_curve(r) for r in regions]
-    scurves = [market.supply_curve(r) for r in regions]
-    has_d = np.array([c is not None for c in dcurves])
-    has_s = np.array([c is not None for c in scurves])
-    pd_ = _curve_prices(dcurves, raw.demand)
-    ps_ = _curve_prices(scurves, raw.supply)
-    dq = _curve_quantities(dcurves, arrays["consumer_price"])
-    sq = _curve_quantities(scurves, arrays["producer_price"])
+    dem, sup = _curves(market)
+    has_d, has_s = dem.has, sup.has
+    pd_, ps_ = dem.price(raw.demand), sup.price(raw.supply)
+    dq, sq = dem.quantity(arrays["consumer_price"]), sup.quantity(arrays["producer_price"])
     labels = np.array(regions)
     checks = [
-        Complementarity("market clearing", inflow - raw.demand, p, tuple(regions)),
-        Complementarity("supply balance", raw.supply - outflow, w, tuple(regions)),
-        Complementarity("no spatial arbitrage", x, w[:, None] + trade_cost + rents - p[None, :], tuple(arcs)),
+        Complementarity("market clearing", inflow - raw.demand, p, regions),
+        Complementarity("supply balance", raw.supply - outflow, w, regions),
+        Complementarity("no spatial arbitrage", x, w[:, None] + trade_cost + rents - p[None, :],
+                        lambda k: f"{regions[k // n]}->{regions[k % n]}"),
         Complementarity("demand curve", raw.demand[has_d], arrays["consumer_price"][has_d] - pd_[has_d],
-                        tuple(labels[has_d]), raw.demand[has_d] - dq[has_d]),
+                        labels[has_d], raw.demand[has_d] - dq[has_d]),
         Complementarity("supply curve", raw.supply[has_s], ps_[has_s] - arrays["producer_price"][has_s],
-                        tuple(labels[has_s]), raw.supply[has_s] - sq[has_s]),
+                        labels[has_s], raw.supply[has_s] - sq[has_s]),
     ]
     return checks
 
@@ -195,7 +222,7 @@ def certify(market, trade_cost: np.ndarray, raw, checks: list[Complementarity] =
 
     Returns
     -------
-    pandas.Series
+    dict
         Condition name -> worst scaled residual (``welfare identity`` included).
 
     Raises
@@ -210,15 +237,26 @@ def certify(market, trade_cost: np.ndarray, raw, checks: list[Complementarity] =
     quantities = np.concatenate([raw.demand, raw.supply, raw.flows.ravel(), raw.stockpile_purchases])
     p_scale = max(1.0, float(np.max(prices, initial=0.0)))
     q_scale = max(1.0, float(np.max(np.abs(quantities), initial=0.0)))
-    residuals, worst = {}, (0.0, "", "")
-    for check in [*equilibrium_checks(market, trade_cost, raw, closed_arcs), *checks]:
-        r = check.residuals(q_scale, p_scale)
-        r = np.where(np.isnan(r), np.inf, r)
-        value = float(np.max(r, initial=0.0))
-        residuals[check.name] = max(residuals.get(check.name, 0.0), value)
-        if value > worst[0]:
-            where = check.labels[int(np.argmax(r))] if len(check.labels) == r.size else ""
-            worst = (value, check.name, where)
+    # all conditions in one vector: one pass of numpy, whatever the number of checks
+    every = [c for c in (*equilibrium_checks(market, trade_cost, raw, closed_arcs), *checks)
+             if np.size(c.slack)]
+    a = np.concatenate([np.ravel(c.slack) for c in every]) / q_scale
+    b = np.concatenate([np.ravel(c.multiplier) for c in every]) / p_scale
+    g = np.concatenate([np.full(np.size(c.slack), np.inf) if c.quantity_gap is None
+                        else np.abs(np.ravel(c.quantity_gap)) for c in every]) / q_scale
+    r = np.minimum(np.abs(np.minimum(a, b)), g)
+    r[np.isnan(r)] = np.inf
+    starts = np.cumsum([0] + [np.size(c.slack) for c in every[:-1]])
+    worst_each = np.maximum.reduceat(r, starts)
+    residuals = {}
+    for c, value in zip(every, worst_each.tolist()):
+        residuals[c.name] = max(residuals.get(c.name, 0.0), value)
+    k = int(np.argmax(r))
+    i = int(np.searchsorted(starts, k, side="right")) - 1
+    check, k = every[i], k - int(starts[i])
+    where = (check.labels(k) if callable(check.labels)
+             else str(check.labels[k]) if len(check.labels) == np.size(check.slack) else "")
+    worst = (float(r.max()), check.name, where)
     gap = raw.objective - recomputed_objective(market, trade_cost, raw)
     scale = max(1.0, abs(raw.objective), market.n * p_scale * q_scale)
     residuals["welfare identity"] = abs(gap) / scale
@@ -232,14 +270,13 @@ def certify(market, trade_cost: np.ndarray, raw, checks: list[Complementarity] =
             f"the solution fails the equilibrium condition '{name}'{at} with scaled residual "
             f"{value:.3g} (tolerance {tol:g}); try another solver or rescale the inputs (kt, USD/kg)",
             solver)
-    return pd.Series(residuals, name="residual", dtype=float)
+    return residuals
 
 
 def recomputed_objective(market, trade_cost: np.ndarray, raw) -> float:
     """``Σ A^d(D) − Σ A^s(S) + s·S − Σ c_ij x_ij − Σ c_iL y_i + f_K K`` from the primal and the curves."""
-    regions = list(market.regions)
-    value = _curve_areas([market.demand_curve(r) for r in regions], raw.demand)
-    value -= _curve_areas([market.supply_curve(r) for r in regions], raw.supply)
+    dem, sup = _curves(market)
+    value = dem.area(raw.demand) - sup.area(raw.supply)
     value += float(raw.subsidy @ raw.supply) - float((trade_cost * raw.flows).sum())
     if raw.stockpile_location is not None:
         y = raw.stockpile_purchases

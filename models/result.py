@@ -87,7 +87,7 @@ class RawSolution:
 
     _loc_index: int = field(default=-1, repr=False)
     #: Worst scaled residual of each equilibrium condition (models.certificate), or None if uncertified.
-    certificate: pd.Series | None = field(default=None, repr=False)
+    certificate: dict | None = field(default=None, repr=False)
 
 
 def same_market(a: Market, b: Market) -> bool:
@@ -136,7 +136,8 @@ class EquilibriumResult:
         self.market, self.scenario, self.raw = market, scenario, raw
         self.solver, self.parameters = solver, parameters
         self.objective, self.solve_time = raw.objective, raw.solve_time
-        self.certificate = raw.certificate
+        self.certificate = (pd.Series(raw.certificate, name="residual", dtype=float)
+                            if raw.certificate is not None else None)
         regions = list(market.regions)
         arrays = raw.region_arrays()
         self.regions = pd.DataFrame(arrays, index=pd.Index(regions, name="region"))
