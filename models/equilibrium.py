@@ -418,8 +418,9 @@ class EquilibriumModel:
         certificate.settle_indeterminate_prices(self.market, cost, self._open_arcs(), self.Md @ self.D.value,
                                                 self.Ms @ self.S.value, np.asarray(self.x.value), border,
                                                 supply_price, self.Ms @ self.subsidy.value)
-        for k in self._no_demand:
-            border[k] = float(np.min(supply_price + cost[:, k]))
+        sellers = [self.idx[r] for r in self.supply_regions] or list(range(self.market.n))
+        for k in self._no_demand:          # landed from a region that can ship (one with supply)
+            border[k] = float(np.min(supply_price[sellers] + cost[sellers, k]))
         for k in self._no_supply:
             supply_price[k] = float(np.max(border - cost[k, :]))
         # Where two bounds on one quantity bind together (a ban: x <= 0 with x >= 0; a zero
@@ -429,12 +430,17 @@ class EquilibriumModel:
         # determined, this changes nothing (to solver tolerance).
         margin = border[None, :] - supply_price[:, None] - cost          # p_j - w_i - c_ij
         loc = self.idx[self.stockpile.location] if self.stockpile is not None else -1
+        binding = [float(self.constraints[f"quota[{k}]"].expr.value) >= -1e-7 * max(1.0, float(q.value))
+                   for k, q in enumerate(self.quota_params)]
         for k, mask in enumerate(self.quota_masks):
             gaps = margin[mask > 0]
             if self.stockpile is not None:
                 rows = [o for o in self.y_origins if mask[o, loc] > 0]
                 gaps = np.append(gaps, stock_price - supply_price[rows] - cost[rows, loc])
-            quota_rent[k] = min(quota_rent[k], max(0.0, float(np.max(gaps, initial=0.0))))
+            smallest = max(0.0, float(np.max(gaps, initial=0.0)))
+            # a binding quota's rent is exactly the widest price gap it holds open, whatever dual
+            # an inaccurate solver returns; a slack one's is zero (to tolerance)
+            quota_rent[k] = smallest if binding[k] else min(quota_rent[k], smallest)
         if self.stockpile is not None:
             landed = supply_price[self.y_origins] + cost[self.y_origins, loc]
             for mask, rho in zip(self.quota_masks, quota_rent):
@@ -455,6 +461,15 @@ class EquilibriumModel:
                     topup[k] = min(topup[k], max(0.0, f - supply_price[k]))
                 else:
                     cfd_topup[k] = min(cfd_topup[k], max(0.0, f - supply_price[k]))
+                # A floor whose quantity bound is zero (above the choke price, below the entry
+                # price) leaves its dual anywhere above a threshold: report the wedge that makes
+                # the region's buyers or sellers face the floor, max(p, f) or max(w, f).
+                d, c = self.market.demand_curve(r), self.market.supply_curve(r)
+                if isinstance(fb.floor, LevyFloor) and d is not None and d.quantity_at(f) == 0:
+                    levy[k] = max(0.0, f - border[k])
+                if c is not None and c.quantity_at(f) == 0:
+                    target = topup if isinstance(fb.floor, LevyFloor) else cfd_topup
+                    target[k] = max(0.0, f - supply_price[k])
         raw = RawSolution(
             demand=self.Md @ self.D.value, supply=self.Ms @ self.S.value, flows=np.array(self.x.value),
             border_price=border, supply_price=supply_price,
@@ -480,7 +495,7 @@ class EquilibriumModel:
         open_arcs = ~getattr(self, "closed_arcs", np.zeros((self.market.n, self.market.n), dtype=bool))
         for k, (param, mask) in enumerate(zip(self.quota_params, self.quota_masks)):
             if float(self.constraints[f"quota[{k}]"].expr.value) >= -1e-7 * max(1.0, float(param.value)):
-                open_arcs[mask > 0] = False
+                open_arcs[mask > 0] = False     # binding: its rent closes the gap on its arcs
         return open_arcs
 
     def solve(self, **updates) -> EquilibriumResult:
