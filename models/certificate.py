@@ -375,3 +375,14 @@ def settle_indeterminate_prices(market, trade_cost: np.ndarray, open_arcs: np.nd
             with np.errstate(divide="ignore"):
                 choke = float(curve.price(0.0))      # infinite for a constant-elasticity demand
             border[k] = max(0.0, min(choke, landed))
+
+
+def open_arcs(model) -> np.ndarray:
+    """Arcs of a solved model that no binding quota covers (a binding quota's rent closes the price
+    gap on its arcs), nor a constraint outside the scenario (``model.closed_arcs``)."""
+    n = model.market.n
+    arcs = ~getattr(model, "closed_arcs", np.zeros((n, n), dtype=bool))
+    for k, (param, mask) in enumerate(zip(model.quota_params, model.quota_masks)):
+        if float(model.constraints[f"quota[{k}]"].expr.value) >= -1e-7 * max(1.0, float(param.value)):
+            arcs = arcs & ~(mask > 0)
+    return arcs

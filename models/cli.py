@@ -111,6 +111,9 @@ def _cmd_run(args) -> int:
     print(f"# {spec.name}: {spec.mineral}, {spec.horizon}-run {spec.which} elasticities, {spec.curve} curves")
     print("\n## Prices (USD/kg) and quantities (kt)")
     print(result.regions.round(3).to_string())
+    worst = result.certificate.idxmax()
+    print(f"\ncertified equilibrium: worst scaled residual {result.certificate.max():.1e} ({worst}); "
+          "see models/certificate.py")
     change = result.welfare_change(baseline)
     print("\n## Welfare change against the benchmark (USD million per year)")
     print(change[["consumer_surplus", "producer_surplus", "government", "quota_rent",

@@ -33,7 +33,7 @@ from .errors import InaccurateSolutionError, InfeasibleError, ModelInputError, S
 from .market import Market, check_regions
 from .policies import ALL, CfdFloor, LevyFloor, Scenario, StockpileFloor
 from .result import EquilibriumResult, RawSolution
-from .validate import as_number
+from .validate import as_number, sweep_arguments
 
 SOLVERS = ("CLARABEL", "OSQP", "SCS", "ECOS", "HIGHS")
 SWEEPABLE = ("floor_level", "budget", "external_tariff", "quota", "subsidy")
@@ -415,7 +415,7 @@ class EquilibriumModel:
         # A region without a curve on one side has an indeterminate dual there; report the
         # tightest no-arbitrage value: the landed price (no demand) or the best netback (no supply).
         cost = self._trade_cost
-        certificate.settle_indeterminate_prices(self.market, cost, self._open_arcs(), self.Md @ self.D.value,
+        certificate.settle_indeterminate_prices(self.market, cost, certificate.open_arcs(self), self.Md @ self.D.value,
                                                 self.Ms @ self.S.value, np.asarray(self.x.value), border,
                                                 supply_price, self.Ms @ self.subsidy.value)
         sellers = [self.idx[r] for r in self.supply_regions] or list(range(self.market.n))
@@ -490,14 +490,6 @@ class EquilibriumModel:
                                                   closed_arcs=getattr(self, "closed_arcs", None))
         return raw
 
-    def _open_arcs(self) -> np.ndarray:
-        """Arcs that no binding quota covers (a binding quota's rent closes the price gap on its arcs)."""
-        open_arcs = ~getattr(self, "closed_arcs", np.zeros((self.market.n, self.market.n), dtype=bool))
-        for k, (param, mask) in enumerate(zip(self.quota_params, self.quota_masks)):
-            if float(self.constraints[f"quota[{k}]"].expr.value) >= -1e-7 * max(1.0, float(param.value)):
-                open_arcs[mask > 0] = False     # binding: its rent closes the gap on its arcs
-        return open_arcs
-
     def solve(self, **updates) -> EquilibriumResult:
         """Solve with the scenario's values, or with the overrides ``updates`` (see ``SWEEPABLE``).
 
@@ -520,7 +512,7 @@ class EquilibriumModel:
         ``value, region, <fields>``, plus per-step totals (objective, stockpile purchases) and the
         wall and solver times.
         """
-        values, fields = _sweep_arguments(name, values, fields)
+        values, fields = sweep_arguments(name, values, fields, SWEEPABLE)
         saved = self._current[name]
         rows, totals, solver_time = [], [], 0.0
         from .fastpath import fast_problem
@@ -550,29 +542,6 @@ class EquilibriumModel:
         tot = pd.DataFrame(totals, columns=["objective", "stockpile_purchases", "stockpile_price"])
         tot.insert(0, name, values)
         return SweepResult(name, table, tot, wall, solver_time)
-
-
-SWEEP_FIELDS = ("border_price", "consumer_price", "producer_price", "supply_price", "demand", "supply",
-                "exports", "imports", "net_exports")
-
-
-def _sweep_arguments(name, values, fields) -> tuple[np.ndarray, list[str]]:
-    """Check a sweep's parameter, values (numbers, distinct, at least one) and fields."""
-    if not isinstance(name, str) or name not in SWEEPABLE:
-        raise ModelInputError("sweep parameter", name, f"one of {SWEEPABLE}")
-    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
-        raise ModelInputError("sweep values", values, "a non-empty sequence of numbers")
-    values = [as_number(name, v, f"a finite number (sweep values[{k}])") for k, v in enumerate(values)]
-    if not values:
-        raise ModelInputError("sweep values", values, "a non-empty sequence of numbers")
-    repeated = sorted({v for v in values if values.count(v) > 1})
-    if repeated:
-        raise ModelInputError("sweep values", repeated, "distinct values (each value once)")
-    fields = [fields] if isinstance(fields, str) else list(fields)
-    unknown = [f for f in fields if f not in SWEEP_FIELDS]
-    if unknown or not fields:
-        raise ModelInputError("sweep fields", unknown or fields, f"a non-empty list among {SWEEP_FIELDS}")
-    return np.asarray(values, dtype=float), fields
 
 
 @dataclass(frozen=True)

@@ -32,3 +32,26 @@ def as_names(field: str, value, allowed: str) -> tuple[str, ...]:
     if not all(isinstance(v, str) and v for v in value):
         raise ModelInputError(field, value, allowed)
     return value
+
+
+SWEEP_FIELDS = ("border_price", "consumer_price", "producer_price", "supply_price", "demand", "supply",
+                "exports", "imports", "net_exports")
+
+
+def sweep_arguments(name, values, fields, sweepable) -> tuple[np.ndarray, list[str]]:
+    """Check a sweep's parameter, values (numbers, distinct, at least one) and fields."""
+    if not isinstance(name, str) or name not in sweepable:
+        raise ModelInputError("sweep parameter", name, f"one of {sweepable}")
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
+        raise ModelInputError("sweep values", values, "a non-empty sequence of numbers")
+    values = [as_number(name, v, f"a finite number (sweep values[{k}])") for k, v in enumerate(values)]
+    if not values:
+        raise ModelInputError("sweep values", values, "a non-empty sequence of numbers")
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ModelInputError("sweep values", repeated, "distinct values (each value once)")
+    fields = [fields] if isinstance(fields, str) else list(fields)
+    unknown = [f for f in fields if f not in SWEEP_FIELDS]
+    if unknown or not fields:
+        raise ModelInputError("sweep fields", unknown or fields, f"a non-empty list among {SWEEP_FIELDS}")
+    return np.asarray(values, dtype=float), fields
