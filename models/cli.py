@@ -105,7 +105,10 @@ def _cmd_run(args) -> int:
                                    supply_elasticity=spec.supply_elasticity)
     scenario = spec.scenario(bench.base_scenario, ds)
     baseline = bench.solve()
-    model = bench.model(scenario, solver=args.solver)
+    try:
+        model = bench.model(scenario, solver=args.solver)
+    except ModelInputError as exc:
+        raise spec.explain(exc, bench.base_scenario) from None
     result = model.solve()
     pd.set_option("display.width", 160)
     print(f"# {spec.name}: {spec.mineral}, {spec.horizon}-run {spec.which} elasticities, {spec.curve} curves")

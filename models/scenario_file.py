@@ -30,7 +30,7 @@ scenario is built, with the file's own positions (``policies.floors[0]``) in the
 """
 from __future__ import annotations
 
-import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -240,6 +240,20 @@ class ScenarioSpec:
     def scenario(self, base: Scenario, dataset=None) -> Scenario:
         """The base scenario extended by this file's policies (rosters resolved with ``dataset``)."""
         return _build_scenario(self, base, dataset)
+
+    def explain(self, exc: ModelInputError, base: Scenario) -> ScenarioError:
+        """A model's error about the scenario, at the file's own position.
+
+        The model numbers policies in the extended scenario, whose lists start with ``base``'s
+        own policies; ``floors[2]`` of the model is ``policies.floors[1]`` of a file whose base
+        has one floor.
+        """
+        match = re.fullmatch(r"(tariffs|export_taxes|subsidies|quotas|floors)\[(\d+)\](.*)", exc.field)
+        if match and int(match.group(2)) >= len(getattr(base, match.group(1))):
+            position = int(match.group(2)) - len(getattr(base, match.group(1)))
+            return ScenarioError(f"{self.path}: scenario.policies.{match.group(1)}[{position}]{match.group(3)} = "
+                                 f"{exc.value!r} is not allowed: expected {exc.allowed}")
+        return ScenarioError(f"{self.path}: {exc}")
 
 
 def load_scenario_file(path: str | Path) -> ScenarioSpec:

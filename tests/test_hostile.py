@@ -335,3 +335,18 @@ def test_calibration_refuses_near_vertical_curves_up_front():
         calibrate_benchmark("s", m.regions, bench.production, bench.consumption, 80.0, m.regions[1],
                             m.transport_cost, -0.5, 1e-6)
     assert np.isfinite(bench.prices).all()
+
+
+def test_model_errors_name_the_files_own_position(tmp_path):
+    """The model numbers floors in the extended scenario (the base scenario's first); the message
+    names the file's own position."""
+    path = tmp_path / "shifted.yaml"
+    path.write_text("mineral: ndpr\npolicies:\n  floors: [{instrument: cfd, regions: [USA], level: 90}]\n")
+    spec = load_scenario_file(path)
+    base = Scenario(floors=(LevyFloor(("EU",), 50.0), LevyFloor(("JPN",), 50.0)))
+    error = spec.explain(ModelInputError("floors[2].regions", "USA", "regions with a demand or supply curve"),
+                         base)
+    assert isinstance(error, ScenarioError)
+    assert f"{path}: scenario.policies.floors[0].regions = 'USA'" in str(error)
+    own = spec.explain(ModelInputError("floors[1].regions", "JPN", "x"), base)
+    assert "floors[1].regions" in str(own) and str(path) in str(own)
