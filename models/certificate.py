@@ -358,31 +358,44 @@ def settle_indeterminate_prices(market, trade_cost: np.ndarray, open_arcs: np.nd
     q_scale = max(1.0, float(np.max(np.abs(np.concatenate([demand, supply, flows.ravel()])), initial=0.0)))
     small = tol * q_scale
     inflow, outflow = flows.sum(axis=0), flows.sum(axis=1)
-    regions = market.regions
-    sells = np.array([market.supply_curve(r) is not None for r in regions])
-    buys = np.array([market.demand_curve(r) is not None for r in regions])
-    open_arcs = open_arcs & sells[:, None] & buys[None, :]
-    big = np.where(open_arcs, trade_cost, np.inf)
-    for k, r in enumerate(market.regions):
-        curve = market.supply_curve(r)
-        if curve is not None and supply[k] <= small and outflow[k] <= small:
+    dem, sup = _curves(market)
+    open_arcs = open_arcs & sup.has[:, None] & dem.has[None, :]
+    idle_sellers = np.flatnonzero(sup.has & (supply <= small) & (outflow <= small))
+    if idle_sellers.size:
+        entry = sup.price(np.zeros(market.n))
+        for k in idle_sellers:
             netback = np.max(np.where(open_arcs[k], border - trade_cost[k], -np.inf), initial=0.0)
-            supply_price[k] = max(float(curve.price(0.0)) - subsidy[k], netback, 0.0)
-    for k, r in enumerate(market.regions):
-        curve = market.demand_curve(r)
-        if curve is not None and demand[k] <= small and inflow[k] <= small:
+            supply_price[k] = max(entry[k] - subsidy[k], netback, 0.0)
+    idle_buyers = np.flatnonzero(dem.has & (demand <= small) & (inflow <= small))
+    if idle_buyers.size:
+        with np.errstate(divide="ignore"):
+            choke = dem.price(np.zeros(market.n))    # infinite for a constant-elasticity demand
+        big = np.where(open_arcs, trade_cost, np.inf)
+        for k in idle_buyers:
             landed = float(np.min(supply_price + big[:, k]))
-            with np.errstate(divide="ignore"):
-                choke = float(curve.price(0.0))      # infinite for a constant-elasticity demand
-            border[k] = max(0.0, min(choke, landed))
+            border[k] = max(0.0, min(choke[k], landed))
 
 
-def open_arcs(model) -> np.ndarray:
+def binding_quotas(model) -> list[bool]:
+    """Which quotas of a solved model bind: shipments within 1e-7 (relative) of the quota."""
+    x = model.x.value
+    out = []
+    for k, (param, mask) in enumerate(zip(model.quota_params, model.quota_masks)):
+        shipped = float(np.sum(mask * x))
+        if model.stockpile is not None:
+            loc = model.idx[model.stockpile.location]
+            rows = [j for j, o in enumerate(model.y_origins) if mask[o, loc] > 0]
+            shipped += float(np.sum(model.y.value[rows]))
+        out.append(shipped >= float(param.value) - 1e-7 * max(1.0, float(param.value)))
+    return out
+
+
+def open_arcs(model, binding: list[bool] | None = None) -> np.ndarray:
     """Arcs of a solved model that no binding quota covers (a binding quota's rent closes the price
     gap on its arcs), nor a constraint outside the scenario (``model.closed_arcs``)."""
     n = model.market.n
     arcs = ~getattr(model, "closed_arcs", np.zeros((n, n), dtype=bool))
-    for k, (param, mask) in enumerate(zip(model.quota_params, model.quota_masks)):
-        if float(model.constraints[f"quota[{k}]"].expr.value) >= -1e-7 * max(1.0, float(param.value)):
+    for bind, mask in zip(binding_quotas(model) if binding is None else binding, model.quota_masks):
+        if bind:
             arcs = arcs & ~(mask > 0)
     return arcs

@@ -415,7 +415,9 @@ class EquilibriumModel:
         # A region without a curve on one side has an indeterminate dual there; report the
         # tightest no-arbitrage value: the landed price (no demand) or the best netback (no supply).
         cost = self._trade_cost
-        certificate.settle_indeterminate_prices(self.market, cost, certificate.open_arcs(self), self.Md @ self.D.value,
+        binding = certificate.binding_quotas(self)
+        certificate.settle_indeterminate_prices(self.market, cost, certificate.open_arcs(self, binding),
+                                                self.Md @ self.D.value,
                                                 self.Ms @ self.S.value, np.asarray(self.x.value), border,
                                                 supply_price, self.Ms @ self.subsidy.value)
         sellers = [self.idx[r] for r in self.supply_regions] or list(range(self.market.n))
@@ -430,8 +432,6 @@ class EquilibriumModel:
         # determined, this changes nothing (to solver tolerance).
         margin = border[None, :] - supply_price[:, None] - cost          # p_j - w_i - c_ij
         loc = self.idx[self.stockpile.location] if self.stockpile is not None else -1
-        binding = [float(self.constraints[f"quota[{k}]"].expr.value) >= -1e-7 * max(1.0, float(q.value))
-                   for k, q in enumerate(self.quota_params)]
         for k, mask in enumerate(self.quota_masks):
             gaps = margin[mask > 0]
             if self.stockpile is not None:
