@@ -172,7 +172,8 @@ def equilibrium_checks(market, trade_cost: np.ndarray, raw, closed_arcs: np.ndar
     """
     regions = list(market.regions)
     n = len(regions)
-    arrays = raw.region_arrays()
+    consumer = raw.border_price + raw.levy
+    producer = raw.supply_price + raw.levy_topup + raw.cfd_topup + raw.subsidy
     x, y = raw.flows, raw.stockpile_purchases
     p, w = raw.border_price, raw.supply_price
     inflow, outflow = x.sum(axis=0), x.sum(axis=1) + y
@@ -184,16 +185,16 @@ def equilibrium_checks(market, trade_cost: np.ndarray, raw, closed_arcs: np.ndar
     dem, sup = _curves(market)
     has_d, has_s = dem.has, sup.has
     pd_, ps_ = dem.price(raw.demand), sup.price(raw.supply)
-    dq, sq = dem.quantity(arrays["consumer_price"]), sup.quantity(arrays["producer_price"])
+    dq, sq = dem.quantity(consumer), sup.quantity(producer)
     labels = np.array(regions)
     checks = [
         Complementarity("market clearing", inflow - raw.demand, p, regions),
         Complementarity("supply balance", raw.supply - outflow, w, regions),
         Complementarity("no spatial arbitrage", x, w[:, None] + trade_cost + rents - p[None, :],
                         lambda k: f"{regions[k // n]}->{regions[k % n]}"),
-        Complementarity("demand curve", raw.demand[has_d], arrays["consumer_price"][has_d] - pd_[has_d],
+        Complementarity("demand curve", raw.demand[has_d], consumer[has_d] - pd_[has_d],
                         labels[has_d], raw.demand[has_d] - dq[has_d]),
-        Complementarity("supply curve", raw.supply[has_s], ps_[has_s] - arrays["producer_price"][has_s],
+        Complementarity("supply curve", raw.supply[has_s], ps_[has_s] - producer[has_s],
                         labels[has_s], raw.supply[has_s] - sq[has_s]),
     ]
     return checks
