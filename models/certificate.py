@@ -238,9 +238,19 @@ def certify(market, trade_cost: np.ndarray, raw, checks: list[Complementarity] =
     quantities = np.concatenate([raw.demand, raw.supply, raw.flows.ravel(), raw.stockpile_purchases])
     p_scale = max(1.0, float(np.max(prices, initial=0.0)))
     q_scale = max(1.0, float(np.max(np.abs(quantities), initial=0.0)))
-    # all conditions in one vector: one pass of numpy, whatever the number of checks
-    every = [c for c in (*equilibrium_checks(market, trade_cost, raw, closed_arcs), *checks)
-             if np.size(c.slack)]
+    gap = raw.objective - recomputed_objective(market, trade_cost, raw)
+    scale = max(1.0, abs(raw.objective), market.n * p_scale * q_scale)
+    return evaluate([*equilibrium_checks(market, trade_cost, raw, closed_arcs), *checks], p_scale, q_scale,
+                    tol, solver, {"welfare identity": abs(gap) / scale})
+
+
+def evaluate(checks: list[Complementarity], p_scale: float, q_scale: float, tol: float,
+             solver: str | None = None, extra: dict | None = None) -> dict:
+    """Score ``checks`` (and ``extra`` residuals already scaled) and raise if the worst exceeds ``tol``.
+
+    All conditions go into one vector, so the cost is one pass of numpy whatever their number.
+    """
+    every = [c for c in checks if np.size(c.slack)]
     a = np.concatenate([np.ravel(c.slack) for c in every]) / q_scale
     b = np.concatenate([np.ravel(c.multiplier) for c in every]) / p_scale
     g = np.concatenate([np.full(np.size(c.slack), np.inf) if c.quantity_gap is None
@@ -258,11 +268,10 @@ def certify(market, trade_cost: np.ndarray, raw, checks: list[Complementarity] =
     where = (check.labels(k) if callable(check.labels)
              else str(check.labels[k]) if len(check.labels) == np.size(check.slack) else "")
     worst = (float(r.max()), check.name, where)
-    gap = raw.objective - recomputed_objective(market, trade_cost, raw)
-    scale = max(1.0, abs(raw.objective), market.n * p_scale * q_scale)
-    residuals["welfare identity"] = abs(gap) / scale
-    if residuals["welfare identity"] > worst[0]:
-        worst = (residuals["welfare identity"], "welfare identity", "")
+    for name, value in (extra or {}).items():
+        residuals[name] = value
+        if value > worst[0]:
+            worst = (value, name, "")
     if worst[0] > tol:
         value, name, where = worst
         at = f" at {where}" if where else ""
@@ -272,6 +281,29 @@ def certify(market, trade_cost: np.ndarray, raw, checks: list[Complementarity] =
             f"{value:.3g} (tolerance {tol:g}); try another solver or rescale the inputs (kt, USD/kg)",
             solver)
     return residuals
+
+
+def market_checks(market, trade_cost: np.ndarray, demand, supply, flows, border, supply_price,
+                  extra_supply=None, rents=None, prefix: str = "") -> list[Complementarity]:
+    """The five market-wide conditions for a bare market (no floors): clearing, balance with
+    ``extra_supply`` (e.g. a stockpile release), no arbitrage with arc ``rents``, both curves."""
+    n, regions = market.n, market.regions
+    extra = np.zeros(n) if extra_supply is None else extra_supply
+    rents = np.zeros((n, n)) if rents is None else rents
+    dem, sup = _curves(market)
+    inflow, outflow = flows.sum(axis=0), flows.sum(axis=1)
+    labels = np.array(regions)
+    return [
+        Complementarity(f"{prefix}market clearing", inflow - demand, border, regions),
+        Complementarity(f"{prefix}supply balance", supply + extra - outflow, supply_price, regions),
+        Complementarity(f"{prefix}no spatial arbitrage", flows,
+                        supply_price[:, None] + trade_cost + rents - border[None, :],
+                        lambda k: f"{regions[k // n]}->{regions[k % n]}"),
+        Complementarity(f"{prefix}demand curve", demand[dem.has], border[dem.has] - dem.price(demand)[dem.has],
+                        labels[dem.has], (demand - dem.quantity(border))[dem.has]),
+        Complementarity(f"{prefix}supply curve", supply[sup.has], sup.price(supply)[sup.has] - supply_price[sup.has],
+                        labels[sup.has], (supply - sup.quantity(supply_price))[sup.has]),
+    ]
 
 
 def recomputed_objective(market, trade_cost: np.ndarray, raw) -> float:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from . import certificate
 from .calibration import Benchmark
 from .curves import total_area
 from .equilibrium import policy_trade_costs
@@ -673,6 +674,20 @@ class InsuranceModel:
                 if r not in sreg and r != self.location:
                     w[idx[r]] = float(np.max(p - cost[idx[r], :]))
             release_value = float(np.max(p - cost[loc, :]))
+            if certificate.ENABLED:
+                # each scenario's second stage is a spatial equilibrium: certify it as one
+                release = np.zeros(n)
+                release[loc] = max(float(b.R.value), 0.0)
+                checks = certificate.market_checks(market, cost, D, S, x, p, w, release, rho * b.quota_mask,
+                                                   prefix=f"{b.mineral}/{self.disruptions[b.scenario].name}: ")
+                checks.append(certificate.Complementarity(
+                    f"{b.mineral}/{self.disruptions[b.scenario].name}: quota",
+                    np.array([b.quota_level - float((b.quota_mask * x).sum())]), np.array([rho]),
+                    (self.disruptions[b.scenario].origin,)))
+                p_scale = max(1.0, float(np.max(np.abs(np.concatenate([p, w])))))
+                q_scale = max(1.0, float(np.max(np.concatenate([D, S, x.ravel()]))))
+                certificate.evaluate(checks, p_scale, q_scale, certificate.TOLERANCE[market.curve_family],
+                                     self.solver)
             ad = np.array([float(market.demand_curve(r).area(D[i])) if market.demand_curve(r) else 0.0
                            for i, r in enumerate(self.regions)])
             as_ = np.array([float(market.supply_curve(r).area(S[i])) if market.supply_curve(r) else 0.0

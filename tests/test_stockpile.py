@@ -215,3 +215,13 @@ def test_input_errors(bench, ds):
         floor_defence(bench, [-1.0], location="USA", members=("USA",))
     with pytest.raises(ModelInputError, match="cut_share"):
         Disruption("x", 0.1, cut_share=1.2)
+
+
+def test_every_scenario_equilibrium_of_the_insurance_model_is_certified(bench, monkeypatch):
+    """Each disruption scenario's second stage is a spatial equilibrium, checked by the certificate."""
+    from models import certificate
+    calls = []
+    real = certificate.evaluate
+    monkeypatch.setattr(certificate, "evaluate", lambda *a, **k: calls.append(a[0][0].name) or real(*a, **k))
+    make(bench, 0.5).solve()
+    assert calls and all(name.startswith("test/") for name in calls)
