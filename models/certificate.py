@@ -49,7 +49,6 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
-import pandas as pd
 
 from .curves import LinearCurve
 from .errors import InaccurateSolutionError
@@ -211,7 +210,7 @@ def equilibrium_checks(market, trade_cost: np.ndarray, raw, closed_arcs: np.ndar
 
 def certify(market, trade_cost: np.ndarray, raw, checks: list[Complementarity] = (),
             tol: float | None = None, solver: str | None = None,
-            closed_arcs: np.ndarray | None = None) -> pd.Series:
+            closed_arcs: np.ndarray | None = None) -> dict:
     """Check a solution against the equilibrium conditions; return the worst residual of each.
 
     Parameters

@@ -108,8 +108,7 @@ def test_unknown_regions_are_named_at_the_files_own_position(tmp_path, dataset):
     path = tmp_path / "regions.yaml"
     path.write_text("mineral: ndpr\npolicies:\n  quotas: [{origin: ATLANTIS}]\n"
                     "  floors: [{instrument: levy, regions: [USA, MU], level: 90}]\n")
-    base = Scenario(floors=(LevyFloor(("USA",), 50.0),), quotas=(ExportQuota("CHN", ALL_ := "ALL", 1.0),))
-    assert ALL_ == "ALL"
+    base = Scenario(floors=(LevyFloor(("USA",), 50.0),), quotas=(ExportQuota("CHN", "ALL", 1.0),))
     with pytest.raises(ScenarioError) as info:
         load_scenario_file(path).scenario(base, dataset)
     message = str(info.value)
