@@ -170,13 +170,15 @@ def _curves(market) -> tuple[_Curves, _Curves]:
     return hit[1], hit[2]
 
 
-def equilibrium_checks(market, trade_cost: np.ndarray, raw, closed_arcs: np.ndarray | None = None
-                       ) -> list[Complementarity]:
+def equilibrium_checks(market, trade_cost: np.ndarray, raw, closed_arcs: np.ndarray | None = None,
+                       arc_rents: np.ndarray | None = None) -> list[Complementarity]:
     """The conditions every solution must meet, whatever the policies (first five rows of the table).
 
     ``closed_arcs`` marks arcs a constraint outside the scenario forces to zero (a model that
     adds its own ``x_ij ≤ 0``, as :mod:`models.coalition` does for a supplier's ban): there the
-    no-arbitrage inequality does not apply and only ``x_ij = 0`` is checked.
+    no-arbitrage inequality does not apply and only ``x_ij = 0`` is checked. ``arc_rents`` adds
+    the rents of any other constraint on arcs (USD/kg, origin × destination), e.g. the adjustable
+    tariff of a cap on imports from non-members, to those of the quotas.
     """
     regions = list(market.regions)
     n = len(regions)
@@ -188,6 +190,8 @@ def equilibrium_checks(market, trade_cost: np.ndarray, raw, closed_arcs: np.ndar
     rents = np.zeros((n, n))
     for mask, rho in zip(raw.quota_masks, raw.quota_rent):
         rents += rho * mask
+    if arc_rents is not None:
+        rents = rents + arc_rents
     if closed_arcs is not None:
         rents = np.where(closed_arcs, np.inf, rents)
     dem, sup = _curves(market)
@@ -210,7 +214,7 @@ def equilibrium_checks(market, trade_cost: np.ndarray, raw, closed_arcs: np.ndar
 
 def certify(market, trade_cost: np.ndarray, raw, checks: list[Complementarity] = (),
             tol: float | None = None, solver: str | None = None,
-            closed_arcs: np.ndarray | None = None) -> dict:
+            closed_arcs: np.ndarray | None = None, arc_rents: np.ndarray | None = None) -> dict:
     """Check a solution against the equilibrium conditions; return the worst residual of each.
 
     Parameters
@@ -228,6 +232,9 @@ def certify(market, trade_cost: np.ndarray, raw, checks: list[Complementarity] =
         Relative tolerance of every condition; default :data:`TOLERANCE` of the market's curves.
     closed_arcs : bool array (n, n), optional
         Arcs forced to zero by a constraint outside the scenario (see :func:`equilibrium_checks`).
+    arc_rents : array (n, n), optional
+        Rents of constraints on arcs other than the quotas (see :func:`equilibrium_checks`); a
+        policy adding such a constraint passes its dual here and its own check in ``checks``.
 
     Returns
     -------
@@ -248,8 +255,8 @@ def certify(market, trade_cost: np.ndarray, raw, checks: list[Complementarity] =
     q_scale = max(1.0, float(np.max(np.abs(quantities), initial=0.0)))
     gap = raw.objective - recomputed_objective(market, trade_cost, raw)
     scale = max(1.0, abs(raw.objective), market.n * p_scale * q_scale)
-    return evaluate([*equilibrium_checks(market, trade_cost, raw, closed_arcs), *checks], p_scale, q_scale,
-                    tol, solver, {"welfare identity": abs(gap) / scale})
+    conditions = [*equilibrium_checks(market, trade_cost, raw, closed_arcs, arc_rents), *checks]
+    return evaluate(conditions, p_scale, q_scale, tol, solver, {"welfare identity": abs(gap) / scale})
 
 
 def evaluate(checks: list[Complementarity], p_scale: float, q_scale: float, tol: float,
