@@ -416,10 +416,9 @@ class EquilibriumModel:
         # tightest no-arbitrage value: the landed price (no demand) or the best netback (no supply).
         cost = self._trade_cost
         binding = certificate.binding_quotas(self)
-        certificate.settle_indeterminate_prices(self.market, cost, certificate.open_arcs(self, binding),
-                                                self.Md @ self.D.value,
-                                                self.Ms @ self.S.value, np.asarray(self.x.value), border,
-                                                supply_price, self.Ms @ self.subsidy.value)
+        demand, supply, subsidy = self.Md @ self.D.value, self.Ms @ self.S.value, self.Ms @ self.subsidy.value
+        certificate.settle_indeterminate_prices(self.market, cost, certificate.open_arcs(self, binding), demand,
+                                                supply, np.asarray(self.x.value), border, supply_price, subsidy)
         sellers = [self.idx[r] for r in self.supply_regions] or list(range(self.market.n))
         for k in self._no_demand:          # landed from a region that can ship (one with supply)
             border[k] = float(np.min(supply_price[sellers] + cost[sellers, k]))
@@ -471,10 +470,10 @@ class EquilibriumModel:
                     target = topup if isinstance(fb.floor, LevyFloor) else cfd_topup
                     target[k] = max(0.0, f - supply_price[k])
         raw = RawSolution(
-            demand=self.Md @ self.D.value, supply=self.Ms @ self.S.value, flows=np.array(self.x.value),
+            demand=demand, supply=supply, flows=np.array(self.x.value),
             border_price=border, supply_price=supply_price,
             levy=levy, levy_topup=topup, cfd_topup=cfd_topup,
-            subsidy=self.Ms @ self.subsidy.value, tariff=self.tariff_matrix,
+            subsidy=subsidy, tariff=self.tariff_matrix,
             export_tax=self.export_tax_matrix, transport=self.transport,
             quota_rent=quota_rent, quota_masks=list(self.quota_masks),
             stockpile_purchases=y, stockpile_price=stock_price,
