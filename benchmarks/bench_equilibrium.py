@@ -10,7 +10,9 @@ Targets (the machine has 2 cores):
 * the calibrated market of 13 regions, one mineral, a floor on a few regions: a sweep of 1,000
   floor levels by parametric re-solve in under 3 s, with its wall time within 1.5 x the sum of
   the solver's own reported solve times;
-* a synthetic market of 200 regions (40,000 arcs): one solve, build included, in under 2 s.
+* a synthetic market of 200 regions (40,000 arcs): one solve, build included, in under 2 s;
+* the certificate every solve runs (``models/certificate.py``): a few percent of a solve, shown
+  as the time of one certificate and a sweep with and without it.
 
 The 13-region market is the project's data (``models.data.load_dataset`` and
 ``models.benchmark_from_dataset``; NdPr oxide unless ``--mineral``) when they load, otherwise a
@@ -38,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models import Bloc, CfdFloor, GuaranteedPrice, PreferentialFloor, StockpileFloor, fastpath  # noqa: E402
+from models import Bloc, CfdFloor, GuaranteedPrice, PreferentialFloor, StockpileFloor, certificate, fastpath  # noqa: E402
 from models.synthetic import synthetic_benchmark  # noqa: E402
 
 SWEEP_TARGET_S = 3.0
@@ -159,6 +161,60 @@ def bench_13(args) -> None:
     print(table(rows, columns))
 
 
+def _certificate_row(label: str, model, levels) -> dict:
+    """One solution's certificate alone (median of 20), and a sweep with and without it."""
+    result = model.solve()
+    raw = result.raw
+    times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        certificate.certify(model.market, model._trade_cost, raw, certificate.policy_checks(model, raw))
+        times.append(time.perf_counter() - t0)
+    one = statistics.median(times)
+    solves = []
+    for _ in range(5):                                           # a solve through cvxpy, certified
+        t0 = time.perf_counter()
+        model.solve()
+        solves.append(time.perf_counter() - t0)
+    solve = statistics.median(solves)
+    model.sweep("floor_level", levels[:5])                       # warm the fast path
+    plain, certified = [], []
+    for _ in range(3):                                           # alternate, keep the fastest
+        with certificate.disabled():
+            plain.append(model.sweep("floor_level", levels).wall_time)
+        certified.append(model.sweep("floor_level", levels).wall_time)
+    plain, certified = min(plain), min(certified)
+    per_solve = plain / len(levels)
+    return {"market": label, "steps": len(levels), "certify one (ms)": f"{1e3 * one:.3f}",
+            "solve step (ms)": f"{1e3 * per_solve:.3f}", "sweep without (s)": fmt_s(plain),
+            "sweep with (s)": fmt_s(certified), "cost": f"{100 * (certified - plain) / plain:+.1f} %",
+            "certify / step": f"{100 * one / per_solve:.1f} %", "solve (ms)": f"{1e3 * solve:.2f}",
+            "certify / solve": f"{100 * one / solve:.1f} %",
+            "worst residual": f"{float(result.certificate.max()):.1e}"}
+
+
+def bench_certificate(args) -> None:
+    """The certificate's cost (models/certificate.py): it runs after every solve."""
+    print("\n== certificate cost: certify one solution (median of 20), and a floor sweep with it and")
+    print("   without it (certificate.disabled(); fastest of 3 each, alternated); 'certify / step' is")
+    print("   one certificate against one fast-path sweep step without it, 'certify / solve' against")
+    print("   one model.solve() through cvxpy (median of 5)")
+    rows = []
+    bench, members, location, label = market_of_13(args.mineral, args.synthetic)
+    scenarios, p0 = instrument_scenarios(bench, members, location)
+    levels = list(np.linspace(0.7 * p0, 1.9 * p0, min(args.levels, 200)))
+    for name, scenario in scenarios.items():
+        rows.append(_certificate_row(f"13 regions, {name}", bench.model(scenario), levels))
+    for n in [n for n in args.sizes if n in (50, 200)] or [50]:
+        big = synthetic_market(n)
+        scenario = big.base_scenario.extend(floors=LevyFloor(big.market.regions[1:4], 90.0))
+        rows.append(_certificate_row(f"{n} regions, levy", big.model(scenario),
+                                     list(np.linspace(85.0, 115.0, 10))))
+    print(table(rows, ["market", "certify one (ms)", "solve (ms)", "certify / solve", "steps",
+                       "solve step (ms)", "certify / step", "sweep without (s)", "sweep with (s)", "cost",
+                       "worst residual"]))
+
+
 def _scaling_row(n: int, reps: int) -> dict:
     t0 = time.perf_counter()
     bench = synthetic_market(n)
@@ -267,6 +323,7 @@ def main(argv=None) -> int:
           f"clarabel {clarabel.__version__}, {os.cpu_count()} cores, "
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     bench_13(args)
+    bench_certificate(args)
     bench_scaling(args)
     if args.big_reps > 0:
         bench_big(args)

@@ -124,9 +124,9 @@ def calibrate_benchmark(mineral: str, regions, production, consumption, referenc
     # check signs before the transport problem is solved, naming the region (where a curve is built)
     for r in regions:
         if d0[r] > 0:
-            check_elasticity(f"demand_elasticity[{r}]", "demand", ed[r])
+            check_elasticity(f"demand_elasticity[{r}]", "demand", ed[r], curve)
         if s0[r] > 0:
-            check_elasticity(f"supply_elasticity[{r}]", "supply", es[r])
+            check_elasticity(f"supply_elasticity[{r}]", "supply", es[r], curve)
     for region, observed in (observed_prices or {}).items():
         check_regions("observed_prices", region, regions)
         if not np.isfinite(observed) or observed <= 0:

@@ -9,18 +9,26 @@
     cmbloc chapter NAME --list       list a chapter's parameters and their defaults
 
 A scenario file with a ``sweep`` section re-solves one built problem for each value.
+
+Nothing is overwritten or half-written: output paths are checked before any work; an existing
+output file, or an output folder holding anything, is refused unless ``--force`` is given (then
+the old results are removed first, and a folder holding files other than cmbloc's tables is still
+refused); results are written under a temporary name in the same folder and renamed at the end.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from .calibration import benchmark_from_dataset
 from .data import load_dataset
-from .errors import DataValidationError, ModelInputError, ScenarioError, SolverError
+from .errors import DataValidationError, ModelInputError, RerunError, ScenarioError, SolverError
 from .scenario_file import load_scenario_file
 
 
@@ -34,7 +42,62 @@ def _cmd_data(args) -> int:
     return 0
 
 
+#: The tables `cmbloc run --out` writes; with --force only these are removed from the folder.
+RUN_TABLES = ("regions.csv", "flows.csv", "welfare.csv", "welfare_change.csv", "wedges.csv", "sweep.csv")
+
+
+def check_output_folder(out: str | Path, force: bool) -> Path:
+    """Refuse an output folder that is a file, or holds anything unless ``force`` (see module doc)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ModelInputError("--out", str(out), "a folder (this path is a file)")
+    if not out.parent.is_dir():
+        raise ModelInputError("--out", str(out), f"a folder whose parent exists ({out.parent} does not)")
+    if out.is_dir():
+        present = sorted(p.name for p in out.iterdir())
+        if present and not force:
+            raise ModelInputError("--out", str(out), f"an empty or new folder; it holds {present[:5]} "
+                                  "(give --force to replace earlier results)")
+        foreign = [name for name in present if name not in RUN_TABLES]
+        if foreign:
+            raise ModelInputError("--out", str(out), f"a folder of cmbloc's tables only; it also holds "
+                                  f"{foreign[:5]} (choose another folder)")
+    return out
+
+
+def check_output_file(output: str | Path, force: bool, suffix: str = ".ipynb") -> Path:
+    """Refuse an output file that exists unless ``force``, is a folder, or lies in no folder."""
+    output = Path(output)
+    if output.suffix != suffix:
+        raise ModelInputError("-o", str(output), f"a file name ending in {suffix}")
+    if output.is_dir():
+        raise ModelInputError("-o", str(output), "a file (this path is a folder)")
+    if not output.parent.is_dir():
+        raise ModelInputError("-o", str(output), f"a file in an existing folder ({output.parent} does not exist)")
+    if output.exists() and not force:
+        raise ModelInputError("-o", str(output), "a new file (it exists; give --force to replace it)")
+    return output
+
+
+def _write_tables(out: Path, tables: dict) -> None:
+    """Write ``{file name: DataFrame}`` into a temporary folder beside ``out``, then move them in."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, (frame, index) in tables.items():
+            frame.to_csv(tmp / name, index=index)
+        if out.is_dir():
+            for name in RUN_TABLES:
+                (out / name).unlink(missing_ok=True)
+            for name in tables:
+                os.replace(tmp / name, out / name)
+        else:
+            os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _cmd_run(args) -> int:
+    out = check_output_folder(args.out, args.force) if args.out else None
     spec = load_scenario_file(args.scenario)
     ds = load_dataset(args.data)
     bench = benchmark_from_dataset(ds, spec.mineral, horizon=spec.horizon, which=spec.which,
@@ -42,12 +105,18 @@ def _cmd_run(args) -> int:
                                    supply_elasticity=spec.supply_elasticity)
     scenario = spec.scenario(bench.base_scenario, ds)
     baseline = bench.solve()
-    model = bench.model(scenario, solver=args.solver)
+    try:
+        model = bench.model(scenario, solver=args.solver)
+    except ModelInputError as exc:
+        raise spec.explain(exc, bench.base_scenario) from None
     result = model.solve()
     pd.set_option("display.width", 160)
     print(f"# {spec.name}: {spec.mineral}, {spec.horizon}-run {spec.which} elasticities, {spec.curve} curves")
     print("\n## Prices (USD/kg) and quantities (kt)")
     print(result.regions.round(3).to_string())
+    worst = result.certificate.idxmax()
+    print(f"\ncertified equilibrium: worst scaled residual {result.certificate.max():.1e} ({worst}); "
+          "see models/certificate.py")
     change = result.welfare_change(baseline)
     print("\n## Welfare change against the benchmark (USD million per year)")
     print(change[["consumer_surplus", "producer_surplus", "government", "quota_rent",
@@ -68,16 +137,13 @@ def _cmd_run(args) -> int:
         sweep = model.sweep(spec.sweep["parameter"], spec.sweep["values"])
         print(f"\n## Sweep of {spec.sweep['parameter']}: consumer price (USD/kg)")
         print(sweep.pivot("consumer_price").round(3).to_string())
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        result.regions.to_csv(out / "regions.csv")
-        result.flows.to_csv(out / "flows.csv")
-        result.welfare.to_csv(out / "welfare.csv")
-        change.to_csv(out / "welfare_change.csv")
-        result.wedges.to_csv(out / "wedges.csv")
+    if out is not None:
+        tables = {"regions.csv": (result.regions, True), "flows.csv": (result.flows, True),
+                  "welfare.csv": (result.welfare, True), "welfare_change.csv": (change, True),
+                  "wedges.csv": (result.wedges, True)}
         if sweep is not None:
-            sweep.table.to_csv(out / "sweep.csv", index=False)
+            tables["sweep.csv"] = (sweep.table, False)
+        _write_tables(out, tables)
         print(f"\nwrote tables to {out}")
     return 0
 
@@ -85,16 +151,19 @@ def _cmd_run(args) -> int:
 def _cmd_chapter(args) -> int:
     import nbformat
 
-    from .rerun import BOOK, parameter_names, parse_assignment, rerun_chapter
+    from .rerun import BOOK, chapter_path, parameter_names, parse_assignment, rerun_chapter
+    path = chapter_path(args.name, BOOK)
     if args.list:
-        path = BOOK / f"{args.name}.ipynb"
-        if not path.exists():
-            raise ModelInputError("chapter", args.name, f"one of {sorted(p.stem for p in BOOK.glob('*.ipynb'))}")
         for name, default in parameter_names(nbformat.read(path, as_version=4)).items():
             print(f"{name} = {default}")
         return 0
     overrides = dict(parse_assignment(p) for p in args.parameter)
-    out = rerun_chapter(args.name, overrides, args.output or f"{args.name}-rerun.ipynb")
+    output = check_output_file(args.output or f"{args.name}-rerun.ipynb", args.force)
+    if output.resolve() == path.resolve():
+        raise ModelInputError("-o", str(output), "a path other than the chapter's own source")
+    if output.exists():
+        output.unlink()                          # --force: the old result goes first
+    out = rerun_chapter(args.name, overrides, output)
     print(f"executed {args.name} with {overrides}: wrote {out}")
     return 0
 
@@ -108,16 +177,21 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("scenario", help="a YAML scenario file (see scenarios/)")
     run.add_argument("--out", help="write result tables as CSV into this directory")
     run.add_argument("--solver", default="CLARABEL", help="CLARABEL (default), OSQP or SCS")
+    run.add_argument("--force", action="store_true", help="replace the tables of an earlier run in --out")
     chapter = sub.add_parser("chapter", help="re-run a chapter with your own parameters")
     chapter.add_argument("name", help="chapter file stem, e.g. price_floors")
     chapter.add_argument("-p", "--parameter", action="append", default=[], help="NAME=VALUE (repeatable)")
     chapter.add_argument("-o", "--output", help="where to write the executed notebook")
     chapter.add_argument("--list", action="store_true", help="list the chapter's parameters")
+    chapter.add_argument("--force", action="store_true", help="replace an existing output file")
     args = parser.parse_args(argv)
     try:
         return {"data": _cmd_data, "run": _cmd_run, "chapter": _cmd_chapter}[args.command](args)
-    except (DataValidationError, ScenarioError, ModelInputError, SolverError) as exc:
+    except (DataValidationError, ScenarioError, ModelInputError, SolverError, RerunError) as exc:
         print(f"cmbloc: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:                       # a disk full, a permission refused
+        print(f"cmbloc: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2
 
 

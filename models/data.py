@@ -11,6 +11,7 @@ column.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,10 @@ SCHEMA: dict[str, dict] = {
 _ORDER = ("regions", "minerals", "region_countries", "prices", "quantities", "world_totals", "elasticities",
           "trade_costs", "subsidies", "export_controls", "floors", "rosters", "roster_regions", "gdp", "disruptions", "claims")
 _CITATION = re.compile(r"(19|20)\d\d")
+#: Numbers as the files write them: no digit-group separators, no underscores, no inf or nan.
+_FLOAT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_INT = re.compile(r"[+-]?\d+")
+_GROUPED = re.compile(r"[+-]?\d{1,3}([,_ ']\d{3})+(\.\d*)?")
 
 
 def _read(path: Path) -> tuple[pd.DataFrame, list[int]]:
@@ -101,7 +106,15 @@ def _read(path: Path) -> tuple[pd.DataFrame, list[int]]:
     if not path.is_file():
         raise DataValidationError(name, None, None, f"file {path} is missing")
     rows, lines = [], []
-    with path.open(newline="", encoding="utf-8") as fh:
+    data = path.read_bytes()
+    try:
+        # a UTF-8 byte-order mark (spreadsheet exports) is unambiguous: read it and drop it
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataValidationError(name, line, None, f"byte {data[exc.start]:#04x} is not UTF-8 text (the file "
+                                  "was saved in another encoding, e.g. latin-1): save it as UTF-8") from None
+    with io.StringIO(text, newline="") as fh:
         reader = csv.reader(fh, strict=True)
         try:
             header = next(reader, None)
@@ -117,6 +130,8 @@ def _read(path: Path) -> tuple[pd.DataFrame, list[int]]:
                 lines.append(reader.line_num)
         except csv.Error as exc:
             raise DataValidationError(name, reader.line_num, None, f"malformed CSV: {exc}") from exc
+    if not rows:
+        raise DataValidationError(name, 2, None, "no data rows (the file holds a header only)")
     return pd.DataFrame(rows, columns=[h.strip() for h in header], dtype=object), lines
 
 
@@ -146,11 +161,14 @@ def _check_file(name: str, df: pd.DataFrame, lines: list[int], known: dict[str, 
                                         else re.match(r"assumption: \S", raw)):
                 raise err("source must be 'assumption: <reason>' or a citation with a year")
             if typ in ("float", "int"):
-                try:
-                    val = float(raw) if typ == "float" else int(raw)
-                except ValueError:
-                    raise err(f"not a number ({typ})") from None
-                if val != val or (sign == "pos" and val <= 0) or (sign == "nonneg" and val < 0):
+                if _GROUPED.fullmatch(raw):
+                    raise err("digit-group separators are not allowed: write 1234.5, not 1,234.5")
+                if not (_INT if typ == "int" else _FLOAT).fullmatch(raw):
+                    raise err(f"not a number ({typ}; plain digits with '.' as the decimal point)")
+                val = float(raw) if typ == "float" else int(raw)
+                if not np.isfinite(val):
+                    raise err("not a finite number")
+                if (sign == "pos" and val <= 0) or (sign == "nonneg" and val < 0):
                     raise err("must be positive" if sign == "pos" else "must be non-negative")
                 raw = val
             if typ == "date" and not re.fullmatch(r"\d{4}-\d\d-\d\d", raw):

@@ -70,3 +70,7 @@ class UnboundedError(SolverError):
 
 class InaccurateSolutionError(SolverError):
     """The solver stopped with an inaccurate solution; treated as a failure, never a warning."""
+
+
+class RerunError(RuntimeError):
+    """A chapter re-run with injected parameters failed in one of its cells."""

@@ -70,7 +70,7 @@ import scipy.sparse as sp
 from .calibration import Benchmark
 from .curves import total_area
 from .equilibrium import policy_trade_costs
-from .checks import nonneg_number
+from .validate import nonneg_number
 from .errors import InaccurateSolutionError, InfeasibleError, ModelInputError, SolverError, UnboundedError
 from .insurance_data import (BLOC_CORE, HOLDING_YEARS, PURCHASE_YEARS, Disruption, default_disruptions,
                              scenario_weights)

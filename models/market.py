@@ -9,6 +9,7 @@ import pandas as pd
 
 from .curves import Curve, IsoelasticCurve, LinearCurve
 from .errors import ModelInputError
+from .validate import as_names
 
 
 def check_regions(field_name: str, given, known) -> tuple[str, ...]:
@@ -49,7 +50,12 @@ class Market:
     label: str = field(default="", compare=False)
 
     def __post_init__(self):
-        regions = tuple(self.regions)
+        if not isinstance(self.mineral, str) or not self.mineral:
+            raise ModelInputError("mineral", self.mineral, "a mineral id (a non-empty string)")
+        regions = as_names("regions", self.regions, "a list of region ids (non-empty strings)")
+        for side in ("demand", "supply"):
+            if not isinstance(getattr(self, side), Mapping):
+                raise ModelInputError(side, type(getattr(self, side)).__name__, "a mapping region -> curve")
         object.__setattr__(self, "regions", regions)
         if len(regions) == 0:
             raise ModelInputError("regions", regions, "at least one region")
@@ -77,7 +83,10 @@ class Market:
         if set(t.index) != set(regions) or set(t.columns) != set(regions):
             raise ModelInputError("transport_cost labels", (list(t.index), list(t.columns)),
                                   f"index and columns equal to the regions {list(regions)}")
-        t = t.loc[list(regions), list(regions)].astype(float)
+        try:
+            t = t.loc[list(regions), list(regions)].astype(float)
+        except (TypeError, ValueError):
+            raise ModelInputError("transport_cost", "non-numeric entries", "numbers in USD/kg") from None
         values = t.to_numpy()
         if not np.all(np.isfinite(values)) or (values < 0).any():
             bad = np.argwhere(~np.isfinite(values) | (values < 0))[0]

@@ -15,6 +15,7 @@ from .errors import ModelInputError
 from .market import check_regions
 from .policies import ALL, MEMBERS, Bloc, CfdFloor, GuaranteedPrice, Scenario
 from .trade_costs import policy_trade_costs
+from .validate import as_number
 
 #: Numeric parameters that :meth:`EquilibriumModel.solve` and ``sweep`` can change.
 SWEEPABLE = ("floor_level", "budget", "external_tariff", "quota", "subsidy")
@@ -69,11 +70,8 @@ class ParameterStage:
         allowed = {"floor_level": "a positive price (USD/kg)", "budget": "a non-negative budget (USD million)",
                    "external_tariff": "a non-negative tariff (USD/kg)", "quota": "a non-negative quantity (kt)",
                    "subsidy": "a non-negative subsidy (USD/kg)"}[key]
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise ModelInputError(key, value, allowed) from None
-        if not np.isfinite(v) or v < 0 or (key == "floor_level" and v == 0):
+        v = as_number(key, value, allowed)
+        if v < 0 or (key == "floor_level" and v == 0):
             raise ModelInputError(key, value, allowed)
         return v
 

@@ -22,37 +22,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from .errors import ModelInputError
+from .validate import as_names, nonneg_number as _nonneg, positive_number as _positive
 
 ALL = "ALL"
 #: A stockpile's eligible origins: the scenario's bloc members (whatever the roster is at a solve).
 MEMBERS = "MEMBERS"
 
 
-def _nonneg(field_name: str, value: float, unit: str) -> float:
-    v = float(value)
-    if not np.isfinite(v) or v < 0:
-        raise ModelInputError(field_name, value, f"a finite non-negative number ({unit})")
-    return v
-
-
-def _positive(field_name: str, value: float, unit: str) -> float:
-    v = float(value)
-    if not np.isfinite(v) or v <= 0:
-        raise ModelInputError(field_name, value, f"a finite positive number ({unit})")
-    return v
-
-
 def _regions(field_name: str, value) -> tuple[str, ...] | str:
-    if value == ALL or value is None:
+    if value is None or (isinstance(value, str) and value == ALL):
         return ALL
-    if isinstance(value, str):
-        value = (value,)
-    value = tuple(value)
-    if not value or not all(isinstance(r, str) and r for r in value):
+    value = as_names(field_name, value, f"a non-empty list of region ids or {ALL!r}")
+    if not value:
         raise ModelInputError(field_name, value, f"a non-empty list of region ids or {ALL!r}")
+    return value
+
+
+def _region(field_name: str, value) -> str:
+    if not isinstance(value, str) or not value:
+        raise ModelInputError(field_name, value, "a region id (a non-empty string)")
     return value
 
 
@@ -88,6 +77,7 @@ class ExportTax:
     destinations: tuple[str, ...] | str = ALL
 
     def __post_init__(self):
+        _region("export_tax.origin", self.origin)
         object.__setattr__(self, "destinations", _regions("export_tax.destinations", self.destinations))
         object.__setattr__(self, "rate", _nonneg("export_tax.rate", self.rate, "USD/kg"))
 
@@ -117,6 +107,7 @@ class ProducerSubsidy:
     rate: float
 
     def __post_init__(self):
+        _region("subsidy.region", self.region)
         object.__setattr__(self, "rate", _nonneg("subsidy.rate", self.rate, "USD/kg"))
 
 
@@ -129,6 +120,7 @@ class ExportQuota:
     quantity: float = 0.0
 
     def __post_init__(self):
+        _region("quota.origin", self.origin)
         object.__setattr__(self, "destinations", _regions("quota.destinations", self.destinations))
         object.__setattr__(self, "quantity", _nonneg("quota.quantity", self.quantity, "kt"))
 
@@ -214,6 +206,7 @@ class StockpileFloor:
     eligible_origins: tuple[str, ...] | str = ALL
 
     def __post_init__(self):
+        _region("stockpile_floor.location", self.location)
         object.__setattr__(self, "level", _positive("stockpile_floor.level", self.level, "USD/kg"))
         object.__setattr__(self, "budget", _nonneg("stockpile_floor.budget", self.budget, "USD million"))
         origins = self.eligible_origins
@@ -253,8 +246,13 @@ class Scenario:
     floors: tuple[Floor, ...] = field(default=())
 
     def __post_init__(self):
+        if not isinstance(self.name, str):
+            raise ModelInputError("scenario.name", self.name, "a string")
         for name in ("tariffs", "export_taxes", "subsidies", "quotas", "floors"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+            value = getattr(self, name)
+            if not isinstance(value, (list, tuple)):
+                value = (value,)            # one policy, or a wrong type refused just below
+            object.__setattr__(self, name, tuple(value))
         kinds = {"tariffs": Tariff, "export_taxes": ExportTax, "subsidies": ProducerSubsidy,
                  "quotas": ExportQuota, "floors": (PreferentialFloor, GuaranteedPrice, StockpileFloor, CfdFloor)}
         for name, kind in kinds.items():
@@ -266,7 +264,11 @@ class Scenario:
 
     def with_policies(self, name: str | None = None, **changes) -> "Scenario":
         """A copy with some fields replaced (lists replaced whole; see :meth:`extend` to add)."""
-        from dataclasses import replace
+        from dataclasses import fields, replace
+        unknown = [k for k in changes if k not in {f.name for f in fields(self)}]
+        if unknown:
+            raise ModelInputError("Scenario.with_policies", unknown[0],
+                                  "one of tariffs, export_taxes, bloc, subsidies, quotas, floors")
         return replace(self, name=name or self.name, **changes)
 
     def extend(self, name: str | None = None, **additions) -> "Scenario":
@@ -274,6 +276,9 @@ class Scenario:
         from dataclasses import replace
         changes = {}
         for key, value in additions.items():
+            if key not in ("bloc", "tariffs", "export_taxes", "subsidies", "quotas", "floors"):
+                raise ModelInputError("Scenario.extend", key,
+                                      "one of bloc, tariffs, export_taxes, subsidies, quotas, floors")
             if key == "bloc":
                 changes[key] = value
             else:

@@ -96,6 +96,17 @@ class RawSolution:
         }
 
     _loc_index: int = field(default=-1, repr=False)
+    #: Worst scaled residual of each equilibrium condition (models.certificate), or None if uncertified.
+    certificate: dict | None = field(default=None, repr=False)
+
+
+def same_market(a: Market, b: Market) -> bool:
+    """Same mineral, regions, curves and transport costs (welfare levels are then comparable)."""
+    def curves(side):
+        return {r: c for r, c in side.items() if c is not None}
+    return (a is b) or (a.mineral == b.mineral and a.regions == b.regions
+                        and curves(a.demand) == curves(b.demand) and curves(a.supply) == curves(b.supply)
+                        and a.transport_cost.equals(b.transport_cost))
 
 
 class EquilibriumResult:
@@ -136,12 +147,17 @@ class EquilibriumResult:
         USD million per year spent on freight (a real resource cost, not a transfer).
     objective, solve_time, solver, parameters : the programme's value, the solver's time (s),
         the solver's name, and the parameter values solved at.
+    certificate : pandas.Series
+        The worst scaled residual of each equilibrium condition (:mod:`models.certificate`); every
+        one is below the tolerance, or the solve would have raised.
     """
 
     def __init__(self, market: Market, scenario, raw: RawSolution, solver: str, parameters: dict):
         self.market, self.scenario, self.raw = market, scenario, raw
         self.solver, self.parameters = solver, parameters
         self.objective, self.solve_time = raw.objective, raw.solve_time
+        self.certificate = (pd.Series(raw.certificate, name="residual", dtype=float)
+                            if raw.certificate is not None else None)
         regions = list(market.regions)
         arrays = raw.region_arrays()
         self.regions = pd.DataFrame(arrays, index=pd.Index(regions, name="region"))
@@ -173,14 +189,27 @@ class EquilibriumResult:
         return raw.zone_tariff * (raw.zone_mask.max(axis=0) > 0)
 
     def _zone_imports(self) -> np.ndarray:
-        """Each member's imports from non-members (kt), the stockpile's purchases included."""
+        """The zone's imports from non-members (kt), attributed to the members that import.
+
+        The total ``M`` (the stockpile's purchases from non-members included) is unique. Which
+        member's border it crosses is not: with free trade inside the zone, a member that
+        produces can sell its output to a partner and import from a non-member for its own use at
+        the same cost, and the solver picks one routing arbitrarily. So ``M`` is attributed to the
+        members in proportion to their net imports, ``M · max(0, −NX_j) / Σ_k max(0, −NX_k)``,
+        which are unique; a member's share of the tariff revenue ``τ M`` follows. Where no member
+        is a net importer, the solver's own routing is used.
+        """
         raw = self.raw
         if raw.zone_mask is None or not raw.zone:
             return np.zeros(self.market.n)
-        imports = (raw.zone_mask * raw.flows).sum(axis=0)
+        routed = (raw.zone_mask * raw.flows).sum(axis=0)
         if raw.stockpile_location is not None and raw.zone_y is not None:
-            imports[raw._loc_index] += float((raw.zone_y * raw.stockpile_purchases).sum())
-        return imports
+            routed[raw._loc_index] += float((raw.zone_y * raw.stockpile_purchases).sum())
+        members = raw.zone_mask.max(axis=0) > 0
+        net_imports = np.where(members, np.maximum(0.0, -raw.region_arrays()["net_exports"]), 0.0)
+        if net_imports.sum() <= 1e-12:
+            return routed
+        return routed.sum() * net_imports / net_imports.sum()
 
     def _zone_series(self) -> pd.Series:
         z = dict(self.raw.zone)
@@ -289,10 +318,10 @@ class EquilibriumResult:
         """``welfare − baseline.welfare`` by region and component (USD million per year)."""
         if not isinstance(baseline, EquilibriumResult):
             raise ModelInputError("baseline", type(baseline).__name__, "an EquilibriumResult")
-        if list(baseline.market.regions) != list(self.market.regions) or \
-                baseline.market.mineral != self.market.mineral:
-            raise ModelInputError("baseline", f"{baseline.market.mineral} over {list(baseline.market.regions)}",
-                                  f"a result of the same market ({self.market.mineral} over the same regions)")
+        if not same_market(baseline.market, self.market):
+            raise ModelInputError("baseline", f"{baseline.market.mineral} market {list(baseline.market.regions)}",
+                                  f"a result of the same market ({self.market.mineral}, the same regions, "
+                                  "curves and transport costs): welfare of different markets is not comparable")
         return self.welfare - baseline.welfare
 
     def summary(self) -> pd.DataFrame:

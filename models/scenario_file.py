@@ -20,34 +20,223 @@ Example (see ``scenarios/``)::
     sweep: {parameter: floor_level, values: [80, 90, 100, 110]}   # optional
 
 A group of roster names may stand for a list of regions: ``members: {roster: core}``.
-Every error names the file, the key and what is allowed (:class:`models.errors.ScenarioError`).
+
+The file is read by :func:`models.safe_yaml.load_yaml` (size, encoding, duplicate keys and alias
+expansion checked before anything is built) and validated against the pydantic models below,
+strict and closed: a number must be a number (``true`` and ``"100"`` are refused), an unknown key
+is refused, each floor instrument is one model of a union keyed on ``instrument``. Every problem
+in a file is reported at once, in one :class:`models.errors.ScenarioError` naming the file, the
+key path, the value and what is allowed. Region ids are checked against the dataset when the
+scenario is built, with the file's own positions (``policies.floors[0]``) in the message.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Literal, Union
 
-import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ModelInputError, ScenarioError
 from .equilibrium import SWEEPABLE
 from .policies import (ALL, MEMBERS, Bloc, CfdFloor, ExportQuota, ExportTax, GuaranteedPrice, PreferentialFloor,
-                       ProducerSubsidy, Scenario, StockpileFloor, Tariff)
+                       ProducerSubsidy, Scenario,
+                       StockpileFloor, Tariff)
+from .safe_yaml import load_yaml
 
-FLOOR_KINDS = ("preferential", "guaranteed", "stockpile", "cfd")
-TOP_KEYS = {"name", "mineral", "elasticities", "curve", "policies", "sweep", "description"}
-POLICY_KEYS = {"bloc", "subsidies", "quotas", "tariffs", "export_taxes", "floors"}
-FIELDS = {
-    "bloc": ({"members"}, {"external_tariff"}),
-    "subsidies": ({"region", "rate"}, set()),
-    "quotas": ({"origin"}, {"destinations", "quantity"}),
-    "tariffs": ({"origin", "destination"}, {"specific", "ad_valorem"}),
-    "export_taxes": ({"origin", "rate"}, {"destinations"}),
-    "preferential": ({"level"}, {"reference"}),
-    "guaranteed": ({"regions", "level"}, set()),
-    "cfd": ({"regions", "level"}, set()),
-    "stockpile": ({"location", "level", "budget"}, {"eligible_origins"}),
-}
+_REGIONS_ALLOWED = f"a region id, a non-empty list of region ids, {ALL!r}, or {{roster: NAME}}"
+
+
+def _check_regions(value: Any) -> Any:
+    """A region id, ``ALL``, a non-empty list of distinct region ids, or ``{roster: NAME}``."""
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, list) and value and all(isinstance(r, str) and r for r in value):
+        if len(set(value)) != len(value):
+            raise ValueError(f"distinct region ids ({_REGIONS_ALLOWED})")
+        return value
+    if isinstance(value, dict) and set(value) == {"roster"} and isinstance(value["roster"], str):
+        return value
+    raise ValueError(_REGIONS_ALLOWED)
+
+
+Regions = Annotated[Any, BeforeValidator(_check_regions)]
+RegionId = Annotated[str, Field(min_length=1)]
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class ElasticitiesSpec(_Strict):
+    horizon: Literal["short", "long"] = "long"
+    which: Literal["central", "low", "high"] = "central"
+    demand: Annotated[float, Field(lt=0, allow_inf_nan=False)] | None = None
+    supply: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+
+class BlocSpec(_Strict):
+    members: Regions
+    external_tariff: NonNeg = 0.0
+
+
+class SubsidySpec(_Strict):
+    region: RegionId
+    rate: NonNeg
+
+
+class QuotaSpec(_Strict):
+    origin: RegionId
+    destinations: Regions = ALL
+    quantity: NonNeg = 0.0
+
+
+class TariffSpec(_Strict):
+    origin: Regions
+    destination: Regions
+    specific: NonNeg = 0.0
+    ad_valorem: NonNeg = 0.0
+
+
+class ExportTaxSpec(_Strict):
+    origin: RegionId
+    rate: NonNeg
+    destinations: Regions = ALL
+
+
+# ---- floors: one small model per instrument, in a union keyed on `instrument` ----------------
+class PreferentialSpec(_Strict):
+    """The plan's floor on the scenario's bloc: the smallest tariff on non-members' goods that
+    holds the zone's price at ``level`` (``reference``: a member whose price is the zone's)."""
+    instrument: Literal["preferential"]
+    level: Positive
+    reference: RegionId | None = None
+
+    def build(self, regions) -> PreferentialFloor:
+        ref = None if self.reference is None else regions("reference", self.reference)
+        return PreferentialFloor(self.level, ref)
+
+
+class GuaranteedSpec(_Strict):
+    """A guaranteed price (variable levy on all imports plus an export refund), for comparison."""
+    instrument: Literal["guaranteed"]
+    regions: Regions
+    level: Positive
+
+    def build(self, regions) -> GuaranteedPrice:
+        return GuaranteedPrice(regions("regions", self.regions), self.level)
+
+
+class CfdSpec(_Strict):
+    instrument: Literal["cfd"]
+    regions: Regions
+    level: Positive
+
+    def build(self, regions) -> CfdFloor:
+        return CfdFloor(regions("regions", self.regions), self.level)
+
+
+class StockpileSpec(_Strict):
+    instrument: Literal["stockpile"]
+    location: RegionId
+    level: Positive
+    budget: NonNeg
+    eligible_origins: Regions = ALL
+
+    def build(self, regions) -> StockpileFloor:
+        origins = (MEMBERS if self.eligible_origins == MEMBERS
+                   else regions("eligible_origins", self.eligible_origins))
+        return StockpileFloor(regions("location", self.location), self.level, self.budget, origins)
+
+
+# New instruments: add a model with `instrument: Literal[...]` and a `build(regions)`, and list it here.
+FloorSpec = Annotated[Union[PreferentialSpec, GuaranteedSpec, CfdSpec, StockpileSpec],
+                      Field(discriminator="instrument")]
+INSTRUMENTS = ("preferential", "guaranteed", "cfd", "stockpile")
+
+
+class PoliciesSpec(_Strict):
+    bloc: BlocSpec | None = None
+    subsidies: list[SubsidySpec] = []
+    quotas: list[QuotaSpec] = []
+    tariffs: list[TariffSpec] = []
+    export_taxes: list[ExportTaxSpec] = []
+    floors: list[FloorSpec] = []
+
+
+class SweepSpec(_Strict):
+    parameter: Literal[SWEEPABLE]  # type: ignore[valid-type]
+    values: Annotated[list[Annotated[float, Field(allow_inf_nan=False)]], Field(min_length=1, max_length=10_000)]
+
+    @field_validator("values")
+    @classmethod
+    def _distinct(cls, values: list[float]) -> list[float]:
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"distinct values (repeated: {repeated})")
+        return values
+
+
+class ScenarioFileSpec(_Strict):
+    """The whole file."""
+
+    mineral: RegionId
+    name: str | None = None
+    description: str | None = None
+    elasticities: ElasticitiesSpec = ElasticitiesSpec()
+    curve: Literal["linear", "isoelastic"] = "linear"
+    policies: PoliciesSpec = PoliciesSpec()
+    sweep: SweepSpec | None = None
+
+
+def _loc(loc: tuple) -> str:
+    """``('policies', 'floors', 0, 'levy', 'level')`` -> ``policies.floors[0].level``."""
+    out, previous = "", None
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif previous is not None and isinstance(previous, int) and part in INSTRUMENTS:
+            pass                         # the union's tag, not a key of the file
+        elif isinstance(part, str) and ("[" in part or "function-" in part):
+            pass                         # pydantic's name of a validator, not a key of the file
+        else:
+            out += f".{part}" if out else str(part)
+        previous = part
+    return f"scenario.{out}" if out else "scenario"
+
+
+def _message(error: dict) -> str:
+    kind, msg = error["type"], error["msg"]
+    allowed = {
+        "missing": "a value (the key is required)",
+        "extra_forbidden": "no such key (see the scenario file format in models/scenario_file.py)",
+        "float_type": "a number (not a string or true/false)",
+        "string_type": "a string",
+        "list_type": "a list",
+        "model_type": "a mapping",
+        "dict_type": "a mapping",
+        "union_tag_invalid": f"an instrument among {list(INSTRUMENTS)}",
+        "union_tag_not_found": f"an 'instrument' key, one of {list(INSTRUMENTS)}",
+    }.get(kind)
+    if allowed is None:
+        allowed = msg.removeprefix("Value error, ").removeprefix("Input should be ")
+    return allowed
+
+
+def _format(path, exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        value = error.get("input")
+        where = _loc(error["loc"])
+        if error["type"] == "missing":
+            lines.append(f"{where}: missing; expected {_message(error)}")
+        else:
+            lines.append(f"{where} = {value!r} is not allowed: expected {_message(error)}")
+    head = f"{path}: " if len(lines) == 1 else f"{path}: {len(lines)} problems:\n  "
+    return head + "\n  ".join(lines)
 
 
 @dataclass(frozen=True)
@@ -62,133 +251,107 @@ class ScenarioSpec:
     demand_elasticity: float | None
     supply_elasticity: float | None
     curve: str
-    policies: dict
+    policies: PoliciesSpec
     sweep: dict | None
 
     def scenario(self, base: Scenario, dataset=None) -> Scenario:
         """The base scenario extended by this file's policies (rosters resolved with ``dataset``)."""
         return _build_scenario(self, base, dataset)
 
+    def explain(self, exc: ModelInputError, base: Scenario) -> ScenarioError:
+        """A model's error about the scenario, at the file's own position.
 
-def _fail(path, key, value, allowed) -> ScenarioError:
-    return ScenarioError(f"{path}: {key} = {value!r} is not allowed: expected {allowed}")
-
-
-def _check_keys(path, where, given: dict, required: set, optional: set) -> None:
-    if not isinstance(given, dict):
-        raise _fail(path, where, given, "a mapping")
-    missing = required - set(given)
-    if missing:
-        raise _fail(path, f"{where}.{sorted(missing)[0]}", None, "a value (the key is required)")
-    unknown = set(given) - required - optional
-    if unknown:
-        raise _fail(path, f"{where}.{sorted(unknown)[0]}", given[sorted(unknown)[0]],
-                    f"one of the keys {sorted(required | optional)}")
+        The model numbers policies in the extended scenario, whose lists start with ``base``'s
+        own policies; ``floors[2]`` of the model is ``policies.floors[1]`` of a file whose base
+        has one floor.
+        """
+        match = re.fullmatch(r"(tariffs|export_taxes|subsidies|quotas|floors)\[(\d+)\](.*)", exc.field)
+        if match and int(match.group(2)) >= len(getattr(base, match.group(1))):
+            position = int(match.group(2)) - len(getattr(base, match.group(1)))
+            return ScenarioError(f"{self.path}: scenario.policies.{match.group(1)}[{position}]{match.group(3)} = "
+                                 f"{exc.value!r} is not allowed: expected {exc.allowed}")
+        return ScenarioError(f"{self.path}: {exc}")
 
 
 def load_scenario_file(path: str | Path) -> ScenarioSpec:
-    """Read and validate a scenario file (structure and types; region ids are checked on build)."""
+    """Read and validate a scenario file (structure and types; region ids are checked on build).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, and for each problem the key path, the value and what is allowed.
+    """
     path = Path(path)
+    raw = load_yaml(path)
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path}: scenario = {raw!r} is not allowed: expected a mapping with at least "
+                            "the key 'mineral'")
+    for key in ("elasticities", "policies"):
+        if key in raw and raw[key] is None:      # `policies:` with nothing under it
+            raw[key] = {}
     try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML ({exc})") from None
-    _check_keys(path, "scenario", raw, {"mineral"}, TOP_KEYS - {"mineral"})
-    el = raw.get("elasticities", {}) or {}
-    _check_keys(path, "elasticities", el, set(), {"horizon", "which", "demand", "supply"})
-    horizon, which = el.get("horizon", "long"), el.get("which", "central")
-    if horizon not in ("short", "long"):
-        raise _fail(path, "elasticities.horizon", horizon, "'short' or 'long'")
-    if which not in ("central", "low", "high"):
-        raise _fail(path, "elasticities.which", which, "'central', 'low' or 'high'")
-    for side, sign in (("demand", -1), ("supply", 1)):
-        v = el.get(side)
-        if v is not None and (not isinstance(v, (int, float)) or v * sign <= 0):
-            raise _fail(path, f"elasticities.{side}", v,
-                        "a negative number" if sign < 0 else "a positive number")
-    curve = raw.get("curve", "linear")
-    if curve not in ("linear", "isoelastic"):
-        raise _fail(path, "curve", curve, "'linear' or 'isoelastic'")
-    policies = raw.get("policies", {}) or {}
-    _check_keys(path, "policies", policies, set(), POLICY_KEYS)
-    sweep = raw.get("sweep")
-    if sweep is not None:
-        _check_keys(path, "sweep", sweep, {"parameter", "values"}, set())
-        if sweep["parameter"] not in SWEEPABLE:
-            raise _fail(path, "sweep.parameter", sweep["parameter"], f"one of {SWEEPABLE}")
-        values = sweep["values"]
-        if not isinstance(values, list) or not values or not all(isinstance(v, (int, float)) for v in values):
-            raise _fail(path, "sweep.values", values, "a non-empty list of numbers")
-    return ScenarioSpec(str(path), str(raw.get("name", path.stem)), str(raw["mineral"]), horizon, which,
-                        el.get("demand"), el.get("supply"), curve, policies, sweep)
-
-
-def _regions(spec, where, value, dataset):
-    if isinstance(value, dict) and set(value) == {"roster"}:
-        if dataset is None:
-            raise _fail(spec.path, where, value, "an explicit list (no dataset to resolve rosters)")
-        try:
-            return tuple(dataset.roster(value["roster"]))
-        except (KeyError, ValueError) as exc:
-            raise _fail(spec.path, where, value, f"a roster name of data/roster_regions.csv ({exc})") from None
-    if value == ALL or isinstance(value, str):
-        return value
-    if not isinstance(value, list) or not value:
-        raise _fail(spec.path, where, value, f"a list of region ids, {ALL!r}, or {{roster: NAME}}")
-    return tuple(value)
+        spec = ScenarioFileSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(_format(path, exc)) from None
+    el = spec.elasticities
+    sweep = {"parameter": spec.sweep.parameter, "values": list(spec.sweep.values)} if spec.sweep else None
+    return ScenarioSpec(str(path), spec.name or path.stem, spec.mineral, el.horizon, el.which,
+                        el.demand, el.supply, spec.curve, spec.policies, sweep)
 
 
 def _build_scenario(spec: ScenarioSpec, base: Scenario, dataset) -> Scenario:
-    p, pol = spec.path, spec.policies
+    """Resolve rosters, check region ids against ``dataset`` and build the policies.
+
+    Every unknown region or roster is collected and reported at once, at its position in the file.
+    """
+    pol, problems = spec.policies, []
+    known = tuple(dataset.region_ids) if dataset is not None else None
+
+    def resolver(where: str):
+        def regions(key: str, value):
+            at = f"{where}.{key}"
+            if isinstance(value, dict):
+                if dataset is None:
+                    problems.append(f"{at} = {value!r} is not allowed: expected an explicit list "
+                                    "(no dataset to resolve rosters)")
+                    return (ALL,)
+                try:
+                    return tuple(dataset.roster(value["roster"]))
+                except (KeyError, ValueError) as exc:
+                    problems.append(f"{at} = {value!r} is not allowed: expected a roster name of "
+                                    f"data/roster_regions.csv ({exc})")
+                    return (ALL,)
+            if value == ALL:
+                return ALL
+            ids = [value] if isinstance(value, str) else list(value)
+            unknown = [r for r in ids if known is not None and r not in known]
+            if unknown:
+                problems.append(f"{at} = {unknown[0] if len(unknown) == 1 else unknown!r} is not allowed: "
+                                f"expected region ids among {list(known)}")
+            return value if isinstance(value, str) else tuple(value)
+        return regions
+
     add: dict = {}
+    if pol.bloc is not None:
+        r = resolver("policies.bloc")
+        add["bloc"] = (r("members", pol.bloc.members), pol.bloc.external_tariff)
+    groups = {
+        "subsidies": lambda d, r: ProducerSubsidy(r("region", d.region), d.rate),
+        "quotas": lambda d, r: ExportQuota(r("origin", d.origin), r("destinations", d.destinations), d.quantity),
+        "tariffs": lambda d, r: Tariff(r("origin", d.origin), r("destination", d.destination),
+                                       d.specific, d.ad_valorem),
+        "export_taxes": lambda d, r: ExportTax(r("origin", d.origin), d.rate, r("destinations", d.destinations)),
+        "floors": lambda d, r: d.build(r),
+    }
     try:
-        if "bloc" in pol:
-            b = pol["bloc"]
-            _check_keys(p, "policies.bloc", b, *FIELDS["bloc"])
-            add["bloc"] = Bloc(_regions(spec, "policies.bloc.members", b["members"], dataset),
-                               b.get("external_tariff", 0.0))
-        for key, make in (("subsidies", lambda d, w: ProducerSubsidy(d["region"], d["rate"])),
-                          ("quotas", lambda d, w: ExportQuota(d["origin"], _regions(
-                              spec, f"{w}.destinations", d.get("destinations", ALL), dataset), d.get("quantity", 0.0))),
-                          ("tariffs", lambda d, w: Tariff(
-                              _regions(spec, f"{w}.origin", d["origin"], dataset),
-                              _regions(spec, f"{w}.destination", d["destination"], dataset),
-                              d.get("specific", 0.0), d.get("ad_valorem", 0.0))),
-                          ("export_taxes", lambda d, w: ExportTax(d["origin"], d["rate"], _regions(
-                              spec, f"{w}.destinations", d.get("destinations", ALL), dataset)))):
-            items = pol.get(key, []) or []
-            if not isinstance(items, list):
-                raise _fail(p, f"policies.{key}", items, "a list of mappings")
-            built = []
-            for k, d in enumerate(items):
-                _check_keys(p, f"policies.{key}[{k}]", d, *FIELDS[key])
-                built.append(make(d, f"policies.{key}[{k}]"))
-            if built:
-                add[key] = tuple(built)
-        floors = []
-        for k, d in enumerate(pol.get("floors", []) or []):
-            where = f"policies.floors[{k}]"
-            if not isinstance(d, dict) or d.get("instrument") not in FLOOR_KINDS:
-                raise _fail(p, f"{where}.instrument", d.get("instrument") if isinstance(d, dict) else d,
-                            " or ".join(repr(k) for k in FLOOR_KINDS))
-            kind = d["instrument"]
-            body = {key: v for key, v in d.items() if key != "instrument"}
-            _check_keys(p, where, body, *FIELDS[kind])
-            if kind == "stockpile":
-                origins = d.get("eligible_origins", ALL)
-                floors.append(StockpileFloor(d["location"], d["level"], d["budget"], origins if origins == MEMBERS
-                                             else _regions(spec, f"{where}.eligible_origins", origins, dataset)))
-            elif kind == "preferential":
-                floors.append(PreferentialFloor(d["level"], d.get("reference")))
-            else:
-                cls = GuaranteedPrice if kind == "guaranteed" else CfdFloor
-                floors.append(cls(_regions(spec, f"{where}.regions", d["regions"], dataset), d["level"]))
-        if floors:
-            add["floors"] = tuple(floors)
+        built = {key: tuple(make(d, resolver(f"policies.{key}[{k}]")) for k, d in enumerate(getattr(pol, key)))
+                 for key, make in groups.items()}
+        if "bloc" in add:
+            add["bloc"] = Bloc(*add["bloc"])
     except ModelInputError as exc:
-        raise ScenarioError(f"{p}: {exc}") from None
-    except (TypeError, ValueError) as exc:
-        raise ScenarioError(f"{p}: {exc}") from None
+        problems.append(str(exc))
+    if problems:
+        head = f"{spec.path}: " if len(problems) == 1 else f"{spec.path}: {len(problems)} problems:\n  "
+        raise ScenarioError(head + "\n  ".join(problems))
+    add.update({key: value for key, value in built.items() if value})
     return base.extend(name=spec.name, **add)

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .calibration import Benchmark
-from .checks import nonneg_number
+from .validate import nonneg_number
 from .errors import ModelInputError, SolverError
 from .insurance_data import BLOC_CORE  # the bloc's core members (rosters.csv: roster "core")  # noqa: F401 (re-exported)
 from .market import check_regions

@@ -53,10 +53,9 @@ def solve_zone(model, level: float, open_cap: float):
 
     def at(cap: float):
         model.zone_cap.value = max(0.0, float(cap))
-        objective, solve_time = model._solve_raw()
-        spent["time"] += solve_time
+        raw = model._solve_and_read()
+        spent["time"] += raw.solve_time
         spent["solves"] += 1
-        raw = model._read(objective, solve_time)
         raw.solve_time, raw.zone = spent["time"], {"solves": spent["solves"]}
         return raw
 

@@ -54,11 +54,11 @@ BAD = {
     "bad_sweep.yaml": ("mineral: ndpr\nsweep: {parameter: elasticity, values: [1]}\n", "sweep.parameter"),
     "not_yaml.yaml": ("mineral: [ndpr\n", "not valid YAML"),
     "negative_floor.yaml": ("mineral: ndpr\npolicies:\n  floors: [{instrument: guaranteed, regions: [USA], level: -5}]\n",
-                            "guaranteed_price.level"),
+                            "policies.floors[0].level"),
     "preferential_without_level.yaml": ("mineral: ndpr\npolicies:\n  bloc: {members: [USA]}\n  floors: "
                                         "[{instrument: preferential}]\n", "level"),
     "negative_budget.yaml": ("mineral: ndpr\npolicies:\n  floors: [{instrument: stockpile, location: USA, "
-                             "level: 90, budget: -1}]\n", "stockpile_floor.budget"),
+                             "level: 90, budget: -1}]\n", "policies.floors[0].budget"),
 }
 
 

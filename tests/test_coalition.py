@@ -146,7 +146,7 @@ def test_pruning_inert_regions_is_exact(ndpr):
 
 
 # ---------------------------------------------------------------------------- stability (3 regions)
-def test_small_market_levy_floor_small_importer_free_rides(bench3):
+def test_small_market_guaranteed_price_small_importer_free_rides(bench3):
     """A levy floor above the market price is, for a member, a consumption tax plus a production
     subsidy. The bloc's lower import demand lowers the exporter's price (CHN loses). A small pure
     importer (JPN) gets that lower world price outside the bloc without paying the floor, so it

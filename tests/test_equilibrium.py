@@ -131,7 +131,7 @@ def test_ad_valorem_tariff_is_converted_at_benchmark_prices(market, free_trade):
 
 
 # ---------------------------------------------------------------------- levy floor
-def test_levy_floor_on_net_importer(market):
+def test_guaranteed_price_on_net_importer(market):
     """Floor f = 50 in A, above A's free-trade price 43.29 and below its autarky price 60.
 
     Consumers and producers in A face f: D_A(f) = 46.67, S_A(f) = 30, so imports fall to
@@ -157,14 +157,14 @@ def test_levy_floor_on_net_importer(market):
     assert reg.loc["A", "consumer_price"] > p_free + 1
 
 
-def test_levy_floor_below_free_trade_price_does_not_bind(market, free_trade):
+def test_guaranteed_price_below_free_trade_price_does_not_bind(market, free_trade):
     result = solve(market, Scenario("levy", floors=(GuaranteedPrice(("A",), 40.0),)))
     assert close(result.wedges.loc["A", "levy"], 0.0) and close(result.wedges.loc["A", "levy_topup"], 0.0)
     assert close(result.welfare.loc["A", "levy_revenue"], 0.0)
     np.testing.assert_allclose(result.regions.to_numpy(), free_trade.regions.to_numpy(), rtol=1e-7, atol=1e-6)
 
 
-def test_levy_floor_above_autarky_price_makes_an_implicit_export_subsidy(market):
+def test_guaranteed_price_above_autarky_price_makes_an_implicit_export_subsidy(market):
     """Floor f = 70 above A's autarky price 60: A produces S_A(f) = 50, consumes D_A(f) = 33.3 and
     exports E = 16.7 to B, which absorbs it at p_B = (alpha_B - E) / beta_B; A's producers are paid
     f while the exports fetch the netback w = p_B - t. The levy and top-up both equal f - w, so
@@ -186,7 +186,7 @@ def test_levy_floor_above_autarky_price_makes_an_implicit_export_subsidy(market)
     assert close(result.welfare.loc["A", "levy_revenue"], -subsidy)
 
 
-def test_levy_floor_above_the_choke_price_reports_the_floor_as_consumer_price(market):
+def test_guaranteed_price_above_the_choke_price_reports_the_floor_as_consumer_price(market):
     """f = 130 > A's choke price 120: A consumes nothing and produces S_A(f) = 110 kt, more than B
     takes even when A's supply price is 0 (B buys D_B(t) = 66 kt at p_B = t); the rest is disposed
     of at A (free disposal), and the top-up f on all 110 kt is the implicit export subsidy. With
@@ -203,7 +203,7 @@ def test_levy_floor_above_the_choke_price_reports_the_floor_as_consumer_price(ma
     assert close(result.wedges.loc["A", "implicit_export_subsidy"], f * A.S(f), rel=1e-6, abs_=1e-3)
 
 
-def test_common_levy_floor_can_lower_a_nonbinding_members_producer_price():
+def test_common_guaranteed_price_can_lower_a_nonbinding_members_producer_price():
     """A surprise worth a sentence in the book. Members M1 and M2 both import from C; M2 is far
     away (t = 20), so its price is well above M1's. A common levy floor binding in M1 cuts M1's
     imports, the world (C) price falls, and M2, where the floor does not bind, pays less:

@@ -194,7 +194,7 @@ def test_higher_floor_never_lowers_a_single_members_producer_price(case):
     imported from k at p = w_k + c_ki while exporting to j at w + c_ij with w > p, then
     p_j = w + c_ij > w_k + c_ki + c_ij >= w_k + c_kj >= p_j. Without it, a levy floor can bind on
     the consumers only and lower the member's own producer price: see
-    test_levy_floor_binding_on_consumers_only_can_lower_the_members_producer_price."""
+    test_guaranteed_price_binding_on_consumers_only_can_lower_the_members_producer_price."""
     market, scenario, member = case
     sweep = EquilibriumModel(market, scenario).sweep("floor_level", LEVELS)
     price = sweep.pivot("producer_price")[member].to_numpy()
@@ -214,7 +214,7 @@ def multi_member_floor_cases(draw):
 @given(multi_member_floor_cases())
 def test_higher_common_floor_never_lowers_the_lowest_members_producer_price(case):
     """With several members a higher floor CAN lower the producer price of a member where it does
-    not bind (see test_equilibrium.test_common_levy_floor_can_lower_a_nonbinding_members_producer_price),
+    not bind (see test_equilibrium.test_common_guaranteed_price_can_lower_a_nonbinding_members_producer_price),
     so the property holds for the lowest member price: it is f once the floor binds anywhere, and
     unchanged while it binds nowhere (metric trade costs, as in the single-member test). Every
     member's producer price is at least f."""
@@ -227,7 +227,7 @@ def test_higher_common_floor_never_lowers_the_lowest_members_producer_price(case
     assert np.all(np.diff(lowest) >= -MONO_TOL * scale), lowest
 
 
-def test_levy_floor_binding_on_consumers_only_can_lower_the_members_producer_price():
+def test_guaranteed_price_binding_on_consumers_only_can_lower_the_members_producer_price():
     """Found by the property test with arbitrary (non-metric) trade costs. R1 imports from R2 for
     its consumers (p = w_R2 + 8.60 = 79.90) while its producers export to R0 at the netback
     w = 82.72: shipping R1's own output to its consumers is not worth it (R2 -> R0 costs 14, so

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..calibration import Benchmark
 from ..equilibrium import EquilibriumModel
-from ..checks import nonneg_number as _nonneg, positive_number as _positive
+from ..validate import nonneg_number as _nonneg, positive_number as _positive
 from ..errors import ModelInputError
 from ..policies import ALL, MEMBERS, Bloc, CfdFloor, GuaranteedPrice, PreferentialFloor, Scenario, StockpileFloor
 from ..result import EquilibriumResult
