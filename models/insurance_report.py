@@ -248,6 +248,7 @@ def result_tables(model, world: pd.Series, choice: pd.Series, base: dict, at_wor
         ["cost_at_benchmark_musd", "cost_musd", "d_world", "d_bloc", "d_china", "d_other"]].sum()
     names = [d.name for d in model.disruptions]
     rel, rv1, rv0, prices, bloc = _scenario_tables(model, at_world, base)
+    rel_b, _, _, _, bloc_b = _scenario_tables(model, at_bloc, base)
     if grid is None:
         grid = pd.DataFrame(columns=["mineral", "inventory_kt", "cost_at_benchmark_musd", "d_world", "d_bloc"])
         step = pd.Series(np.nan, index=model.minerals)
@@ -280,4 +281,4 @@ def result_tables(model, world: pd.Series, choice: pd.Series, base: dict, at_wor
         identity_residual=float(sum(at_world[m]["identity"] for m in model.minerals)), solve_time=elapsed,
         purchase_price=pd.Series({m: at_world[m]["purchase_price"] for m in model.minerals}, name="purchase_price"),
         benchmark_price=model.P0.copy(), residual_value=model.v.copy(), carrying_cost=model.carrying_cost,
-        holding_years=model.H)
+        holding_years=model.H, bloc_at_bloc=bloc_b, releases_bloc=rel_b)

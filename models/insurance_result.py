@@ -66,6 +66,9 @@ class InsuranceResult:
     bloc : pandas.DataFrame
         By (mineral, scenario): the members' consumption-weighted prices, spike reduction and
         consumption shortfall, at the world optimum.
+    bloc_at_bloc, releases_bloc : pandas.DataFrame
+        The same as ``bloc`` and ``releases``, at the bloc optimum (what the members' own
+        stockpile does to their prices in each disruption).
     probabilities, weights : pandas.Series
         Annual probabilities ``π`` and horizon weights ``q`` (:func:`~models.insurance_data.scenario_weights`).
     budget_gap : float
@@ -108,6 +111,8 @@ class InsuranceResult:
     residual_value: pd.Series = field(default_factory=pd.Series)
     carrying_cost: float = 0.0
     holding_years: int = 1
+    bloc_at_bloc: pd.DataFrame = field(default_factory=pd.DataFrame)
+    releases_bloc: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def budget_used(self) -> float:

@@ -104,6 +104,15 @@ def test_bloc_optimum_against_world_optimum(bench):
     assert abs(res.bloc_inventory["test"] - res.inventory["test"]) > 1e-3
     assert res.bloc_value == pytest.approx(s.loc["bloc", "d_bloc"])
     assert res.grid_step["test"] == pytest.approx(2 * 40.0 / P_USA / 16 ** 2)   # refined grid
+    # the members' prices in a disruption are read at their own optimum too: the release there is
+    # the bloc's inventory (v = 0), and a larger inventory removes more of the ban's price rise
+    assert res.releases_bloc.loc["test", "ban"] == pytest.approx(res.bloc_inventory["test"], rel=TOL)
+    bigger = res.bloc_inventory["test"] > res.inventory["test"]
+    w, b = res.bloc.loc[("test", "ban"), "spike_reduction"], res.bloc_at_bloc.loc[("test", "ban"), "spike_reduction"]
+    assert (b > w) if bigger else (b < w)
+    # with no bloc search the two tables are the same
+    alone = model(bench, [ban(0.5), cut(0.3)], budget=40.0, carrying_cost=0.02).solve(bloc=False)
+    pd.testing.assert_frame_equal(alone.bloc_at_bloc, alone.bloc)
 
 
 def test_two_year_disruption_needs_more_inventory(bench):
