@@ -40,6 +40,20 @@ class LeverSettings:
     decision_year: int = 2026
 
 
+    @classmethod
+    def from_data(cls, which: str = "central", **overrides) -> "LeverSettings":
+        """Costs and lead times from ``data/dynamics_parameters.csv`` (allies' lead time: the low separation one)."""
+        from .time_data import parameters
+        p = parameters(which)
+        values = dict(capex=p["capex_separation"], recycling_cost=p["recycling_cost"],
+                      substitution_cost=p["substitution_cost"], recycling_rate_max=p["recycling_rate_max"],
+                      lead_demand=int(round(p["lead_time_recycling"])),
+                      lead_domestic=int(round(p["lead_time_separation"])),
+                      lead_allies=int(np.ceil(parameters("low")["lead_time_separation"])))
+        values.update(overrides)
+        return cls(**values)
+
+
 def annuity(budget: float, rate: float, years: int) -> float:
     """``a = B r / (1 − (1 + r)^{−N})``: the yearly outlay with present value ``B`` over ``N`` years."""
     if years <= 0:
