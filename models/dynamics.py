@@ -135,6 +135,12 @@ class PathSettings:
     members: tuple[str, ...] = ("USA", "EU", "JPN")
     entrant_floor: float | None = None
     price_sd: float = 0.5
+    growth_until: int | None = None
+
+    def growth(self, year: int) -> float:
+        """``g_t = (1 + γ)^{min(t, t_γ) − t₀}``: demand relative to the base year (flat after ``growth_until``)."""
+        last = year if self.growth_until is None else min(year, self.growth_until)
+        return (1.0 + self.demand_growth) ** (last - self.start_year)
 
     @classmethod
     def from_data(cls, which: str = "central", **overrides) -> "PathSettings":
@@ -184,7 +190,7 @@ class DynamicPath:
         ``P = c_op + δ c₀ S / K`` capped at ``K`` by an export quota; a block trades at its host's costs.
         """
         m, s = self.bench.market, self.s
-        g = (1.0 + s.demand_growth) ** (year - s.start_year)
+        g = s.growth(year)
         demand = {}
         for r, c in m.demand.items():
             if c is not None:
@@ -230,11 +236,10 @@ class DynamicPath:
         cumulative = s.initial_experience
         rows, totals = [], []
         lag = s.magnet_lifetime
-        g = 1.0 + s.demand_growth
         for year in self.years:
             cost_index = (cumulative / s.initial_experience) ** np.log2(1.0 - s.learning_rate)
             # end-of-life stock: use L years ago, on the growth path before the base year
-            recycled = {r: max(0.0, s.recycling_rate_base * d0[r] * (g ** (year - lag - s.start_year) - g ** (-lag)))
+            recycled = {r: max(0.0, s.recycling_rate_base * d0[r] * (s.growth(year - lag) - s.growth(s.start_year - lag)))
                         for r in self.regions if d0[r] > 0}
             blocks_now = [(b, b.capacity_in(year)) for b in [*self.blocks, *entrants.values()]]
             market, scenario, host_of = self._market(year, z, recycled, blocks_now, cost_index)

@@ -76,8 +76,7 @@ def lever_blocks(kind: str, bench, path: PathSettings, lever: LeverSettings, rat
     yearly = annuity(lever.budget, rate, years) * (1 + rate) ** (lever.lead_demand)   # paid from `first`
     members = [m for m in path.members if bench.consumption[m] > 0]
     use = bench.consumption[members]
-    g = 1 + path.demand_growth
-    eol = float(use.sum()) * g ** (first - path.magnet_lifetime - path.start_year)
+    eol = float(use.sum()) * path.growth(first - path.magnet_lifetime)
     recycled = min(yearly / lever.recycling_cost, (lever.recycling_rate_max - path.recycling_rate_base) * eol)
     avoided = recycled + (yearly - recycled * lever.recycling_cost) / lever.substitution_cost
     return [Block(f"{m}+demand", m, {first: avoided * use[m] / use.sum(), path.end_year + 1: -avoided * use[m] / use.sum()},
