@@ -309,13 +309,16 @@ class PathResult:
     def pivot(self, field: str) -> pd.DataFrame:
         return self.regions.pivot(index="year", columns="region", values=field)
 
-    def first_year(self, column: str, threshold: float, lasting: bool = True) -> float:
+    def first_year(self, column: str, threshold: float, lasting: bool = True, after: int | None = None) -> float:
         """First year in which ``totals[column] >= threshold`` (``nan`` if never in the horizon).
 
-        ``lasting=True``: the first year from which it stays there to the end of the horizon, so a
-        share that China's cut lifts for a while (its own exports fall) does not count.
+        ``lasting=True``: the first year from which it stays there to the end of the horizon;
+        ``after``: only years from then on count (e.g. the end of a restriction, during which China's
+        own cut lifts the share of members' use that does not come from China).
         """
         ok = (self.totals[column] >= threshold - 1e-12).to_numpy()
+        if after is not None:
+            ok = ok & (self.totals.index.to_numpy() >= after)
         if lasting:
             ok = np.flip(np.logical_and.accumulate(np.flip(ok)))
         hit = self.totals.index[ok]

@@ -84,11 +84,13 @@ def lever_blocks(kind: str, bench, path: PathSettings, lever: LeverSettings, rat
 
 
 def compare_levers(bench, path: PathSettings, restriction: Restriction, lever: LeverSettings, rate: float,
-                   blocks=(), target_share: float = 0.5, column: str = "not_from_china_share") -> dict:
+                   blocks=(), target_share: float = 0.45, column: str = "not_from_china_share",
+                   own_target: float = 0.2) -> dict:
     """Run the restriction without a lever and with each lever; rank them.
 
     Returns ``table`` (one row per lever: members' welfare gain in present value net of the budget,
-    USD million; the year ``column`` first reaches ``target_share``; capacity bought) and the paths.
+    USD million; the first year from which ``column`` stays at or above ``target_share`` once the
+    restriction is over, and the same for members' own supply against ``own_target``) and the paths.
     """
     paths = {"none": DynamicPath(bench, path, list(blocks), restriction).run()}
     for kind in ("demand", "domestic", "allies"):
@@ -101,7 +103,9 @@ def compare_levers(bench, path: PathSettings, restriction: Restriction, lever: L
         gain = float(((res.totals["members_welfare"] - paths["none"].totals["members_welfare"]) * disc).sum())
         cost = 0.0 if kind == "none" else lever.budget * (1 + rate) ** -(lever.decision_year - path.start_year)
         rows.append({"lever": kind, "members_welfare_pv": gain - cost, "members_gross_gain_pv": gain,
-                     "budget_pv": cost, "year_target": res.first_year(column, target_share),
+                     "budget_pv": cost,
+                     "year_target": res.first_year(column, target_share, after=restriction.start + restriction.years),
+                     "year_own_target": res.first_year("self_sufficiency", own_target),
                      "share_2030": float(res.totals.loc[2030, column]) if 2030 in res.totals.index else np.nan,
                      "world_welfare_pv": float(((res.totals["world_welfare"] - paths["none"].totals["world_welfare"])
                                                * disc).sum()) - cost})
