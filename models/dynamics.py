@@ -235,6 +235,7 @@ class DynamicPath:
         entrants = {h: Block(f"{h}+entrants", h, {}, s.entrant_full_cost, kind="entrant") for h in s.hosts}
         cumulative = s.initial_experience
         rows, totals = [], []
+        started = {}
         lag = s.magnet_lifetime
         for year in self.years:
             cost_index = (cumulative / s.initial_experience) ** np.log2(1.0 - s.learning_rate)
@@ -280,6 +281,7 @@ class DynamicPath:
                 if s.entrant_floor is not None and h in s.members:
                     revenue += lognormal_put(np.log(expected[h]) - 0.5 * s.price_sd ** 2, s.price_sd, s.entrant_floor)
                 start_kt = float(investment_starts(revenue, c_next, s.investment_response, world_use, w))
+                started[year] = started.get(year, 0.0) + start_kt
                 if start_kt > 0:
                     cap = dict(entrants[h].capacity)
                     cap[year + s.lead_time] = cap.get(year + s.lead_time, 0.0) + start_kt
@@ -293,7 +295,9 @@ class DynamicPath:
                     z[r] += s.substitution_speed * (target - z[r])
                 else:
                     z[r] = max(target, z[r] * (1 - s.substitution_decay))
-        return PathResult(pd.DataFrame(rows), pd.DataFrame(totals).set_index("year"),
+        totals = pd.DataFrame(totals).set_index("year")
+        totals["entrant_starts"] = pd.Series(started).reindex(totals.index).fillna(0.0)
+        return PathResult(pd.DataFrame(rows), totals,
                           time.perf_counter() - start, s)
 
 

@@ -55,6 +55,15 @@ def test_a_funded_block_arrives_after_its_lead_time(bench):
     assert supply.loc[2029] > base + 1.0
 
 
+def test_entrants_capacity_follows_their_starts_after_the_lead_time(bench):
+    s = PathSettings.from_data(end_year=2040, demand_growth=0.07, learning_rate=0.25)
+    res = DynamicPath(bench, s).run()
+    starts = res.totals["entrant_starts"].to_numpy()
+    assert starts.sum() > 0
+    expected = capacity_path(starts, s.lead_time)   # decided after year t's solve, producing in t + L
+    assert np.allclose(res.totals["entrant_capacity"].to_numpy(), expected)
+
+
 def test_restriction_raises_members_price_while_it_lasts(bench):
     rigid = PathSettings(end_year=2030, substitution_per_log_price=0.0)
     price = DynamicPath(bench, rigid, restriction=Restriction(2026, 2, 0.5)).run().totals["members_price"]
