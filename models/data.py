@@ -87,7 +87,8 @@ SCHEMA: dict[str, dict] = {
         "id": ("str", None, None, True), "article": ("str", _ARTICLES, None, True), "quote": ("str", None, None, True),
         "kind": ("str", ("factual", "causal", "forecast", "political"), None, True),
         "model": ("str", _MODELS, None, True),
-        "chapter": ("str", ("", "claims", "market_today", "model", "price_floors", "stockpile", "membership"), None, False),
+        "chapter": ("str", ("", "claims", "market_today", "model", "price_floors", "stockpile", "membership",
+                             "investment", "independence", "flooding", "export_controls"), None, False),
         "verdict": ("str", None, None, False), "verdict_detail": ("str", None, None, False),
         "flips_when": ("str", None, None, False)}},
 }
