@@ -451,6 +451,13 @@ def flooding_analysis(sm: StrategicMarket, grid, guarantee: float | None = None,
     }
 
 
+def _weighted_price(result, members) -> float:
+    """Members' demand-weighted consumer price (USD/kg; NaN without demand)."""
+    r = result.regions.loc[list(members)]
+    d = r["demand"].to_numpy()
+    return float((r["consumer_price"].to_numpy() * d).sum() / d.sum()) if d.sum() > 1e-12 else float("nan")
+
+
 def floor_game(markets: dict, levels, grid, guaranteed=(), **updates) -> pd.DataFrame:
     """The floor game: the bloc picks an instrument and a level, the leader best-responds.
 
@@ -478,8 +485,13 @@ def floor_game(markets: dict, levels, grid, guaranteed=(), **updates) -> pd.Data
                          "leader_instrument": br.refined, "built": ", ".join(out.built),
                          "leader_welfare": out.leader_welfare, "bloc_welfare": sm.bloc_welfare(out, g),
                          "members_consumer_surplus": float(out.result.welfare.loc[list(members), "consumer_surplus"].sum()),
+                         "members_price": _weighted_price(out.result, members),
                          "grid_error": br.grid_error})
     table = pd.DataFrame(rows)
+    # the bloc's choice; rows within solver tolerance of the best are ties, won by the first
+    # (simplest) row, so that a floor that does not bind is never "chosen" over no floor
+    best = table["bloc_welfare"].max()
+    tied = table.index[table["bloc_welfare"] >= best - 1e-6 * max(1.0, abs(best))]
     table["bloc_choice"] = False
-    table.loc[table["bloc_welfare"].idxmax(), "bloc_choice"] = True     # ties: the first (simplest) row
+    table.loc[tied[0], "bloc_choice"] = True
     return table
