@@ -1,0 +1,148 @@
+"""Downstream losses of a cut-off: production that stops when a mineral runs short (MODEL.md §4).
+
+A mineral market's surplus cannot measure an economy-wide loss: the most a calibrated demand curve
+can lose is the area under it, bounded by its choke price. In the short run a magnet maker or a
+chip fab cannot substitute: its mineral input is a fixed requirement per unit of output (a
+Leontief technology), so a physical shortfall stops output in proportion. For region ``r``
+with base-year use ``D0_r`` (kt a year), mineral-using downstream output ``Y_sr`` (USD million a
+year, sector ``s``) and value-added shares ``v_s``::
+
+    σ_r = max(0, D0_r − D_r − R_r)            shortfall after a release R_r (kt a year)
+    φ_r = min(1, σ_r / D0_r)                  share of the mineral's use that is missing
+    L_r = φ_r Σ_s v_s Y_sr · m / 12           value added lost over a control of m months
+
+``D_r`` is the demand the equilibrium leaves in ``r`` under the control (read from an
+:class:`~models.result.EquilibriumResult`); ``R_r`` a stockpile's release into ``r``, which can
+only add supply, so it never raises a price. ``L_r`` is zero without a shortfall and increases
+with it; it is an upper bound in the short run (no substitution, no inventories beyond ``R``)
+and the market surplus, which allows substitution along the demand curve, a lower one.
+
+The exposure ``Y_sr`` and ``v_s`` must come from input–output data (``data/`` with a source on
+every row); :func:`load_anchors` reads the published estimates of such losses the chapters
+compare with (``data/downstream_anchors.csv``).
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataValidationError, ModelInputError
+
+ANCHORS = Path(__file__).resolve().parents[1] / "data" / "downstream_anchors.csv"
+
+
+def shortfall(result, baseline, regions=None, release=None) -> pd.Series:
+    """``σ_r = max(0, D0_r − D_r − R_r)`` in kt a year, by region.
+
+    Parameters
+    ----------
+    result, baseline : EquilibriumResult
+        The market under the control and without it (same regions).
+    regions : sequence of str, optional
+        Regions to report (default: all).
+    release : mapping region -> kt a year, optional
+        A stockpile's release into each region (``R_r``, default 0).
+    """
+    d0 = baseline.regions["demand"].astype(float)
+    d1 = result.regions["demand"].astype(float).reindex(d0.index)
+    if d1.isna().any():
+        raise ModelInputError("result.regions", list(d1.index[d1.isna()]), "the baseline's regions")
+    rel = pd.Series(release or {}, dtype=float).reindex(d0.index).fillna(0.0)
+    if (rel < 0).any():
+        raise ModelInputError("release", dict(rel[rel < 0]), "non-negative releases (kt a year)")
+    out = (d0 - d1 - rel).clip(lower=0.0)
+    out[out < 1e-9] = 0.0            # solver noise is not a shortfall
+    return out if regions is None else out.loc[list(regions)]
+
+
+def downstream_loss(shortfall_kt, use_kt, exposure_musd, value_added_share=1.0, months: float = 12.0) -> pd.Series:
+    """``L_r = min(1, σ_r / D0_r) · v · Y_r · m / 12`` in USD million, by region.
+
+    Parameters
+    ----------
+    shortfall_kt : pandas.Series
+        ``σ_r``, kt a year (see :func:`shortfall`).
+    use_kt : pandas.Series
+        ``D0_r``, the region's base-year use of the mineral (kt a year).
+    exposure_musd : pandas.Series
+        ``Σ_s Y_sr``: the region's downstream output that uses the mineral (USD million a year).
+    value_added_share : float or pandas.Series
+        ``v``: the value added per unit of that output (1 reports output, not value added).
+    months : float
+        Duration of the control (the loss of an annual flow for ``m`` months).
+    """
+    s = pd.Series(shortfall_kt, dtype=float)
+    d0 = pd.Series(use_kt, dtype=float).reindex(s.index)
+    y = pd.Series(exposure_musd, dtype=float).reindex(s.index).fillna(0.0)
+    v = value_added_share if np.isscalar(value_added_share) else \
+        pd.Series(value_added_share, dtype=float).reindex(s.index).fillna(0.0)
+    if (s < 0).any() or (d0.fillna(0) < 0).any() or (y < 0).any():
+        raise ModelInputError("downstream_loss", "negative input", "non-negative shortfalls, uses and exposures")
+    if not np.all((np.asarray(v) >= 0) & (np.asarray(v) <= 1)):
+        raise ModelInputError("value_added_share", value_added_share, "shares in [0, 1]")
+    if not (np.isfinite(months) and months >= 0):
+        raise ModelInputError("months", months, "a non-negative duration")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phi = np.where(d0.fillna(0) > 0, np.minimum(1.0, s / d0), 0.0)
+    return pd.Series(phi, index=s.index) * v * y * (months / 12.0)
+
+
+def side_by_side(result, baseline, use_kt, exposure_musd, value_added_share=1.0, months: float = 12.0,
+                 release=None) -> pd.DataFrame:
+    """The mineral market's welfare change beside the downstream loss, by region (USD million).
+
+    Columns: ``price_change`` (USD/kg, consumer price), ``shortfall_kt``, ``market_welfare_change``
+    (over ``months``), ``downstream_loss`` (over ``months``).
+    """
+    s = shortfall(result, baseline, release=release)
+    loss = downstream_loss(s, use_kt, exposure_musd, value_added_share, months)
+    dw = result.welfare_change(baseline)["total"] * (months / 12.0)
+    dp = result.regions["consumer_price"] - baseline.regions["consumer_price"]
+    return pd.DataFrame({"price_change": dp, "shortfall_kt": s, "market_welfare_change": dw,
+                         "downstream_loss": loss})
+
+
+def load_anchors(path: str | Path | None = None) -> pd.DataFrame:
+    """Published estimates of downstream losses (``data/downstream_anchors.csv``), strictly read.
+
+    Columns ``id, mineral, country, scenario, months, loss_usd_bn, low_usd_bn, high_usd_bn,
+    gdp_share_pct, source``; numbers may be empty where the publication gives none, never
+    negative; every row has a source with a year. Errors name the file, line and column.
+    """
+    path = Path(path or ANCHORS)
+    name = path.stem
+    if not path.is_file():
+        raise DataValidationError(name, None, None, f"file {path} is missing")
+    numeric = ("months", "loss_usd_bn", "low_usd_bn", "high_usd_bn", "gdp_share_pct")
+    need = ("id", "mineral", "country", "scenario", *numeric, "source")
+    rows = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh, strict=True)
+        header = [h.strip() for h in next(reader, [])]
+        for col in need:
+            if col not in header:
+                raise DataValidationError(name, 1, col, "required column is missing")
+        for rec in reader:
+            if not rec:
+                continue
+            line = reader.line_num
+            if len(rec) != len(header):
+                raise DataValidationError(name, line, None, f"ragged row: {len(rec)} fields, header has {len(header)}")
+            row = dict(zip(header, (v.strip() for v in rec)))
+            if not any(str(y) in row["source"] for y in range(1990, 2031)):
+                raise DataValidationError(name, line, "source", f"{row['source']!r}: a citation with a year")
+            for col in numeric:
+                if row[col] == "":
+                    row[col] = np.nan
+                    continue
+                try:
+                    row[col] = float(row[col])
+                except ValueError:
+                    raise DataValidationError(name, line, col, f"{row[col]!r}: not a number") from None
+                if row[col] < 0:
+                    raise DataValidationError(name, line, col, f"{row[col]}: must be non-negative")
+            rows.append(row)
+    return pd.DataFrame(rows, columns=list(header)).set_index("id")
