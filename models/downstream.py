@@ -23,12 +23,12 @@ compare with (``data/downstream_anchors.csv``).
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .csvfile import read_rows
 from .errors import DataValidationError, ModelInputError
 
 ANCHORS = Path(__file__).resolve().parents[1] / "data" / "downstream_anchors.csv"
@@ -114,35 +114,21 @@ def load_anchors(path: str | Path | None = None) -> pd.DataFrame:
     """
     path = Path(path or ANCHORS)
     name = path.stem
-    if not path.is_file():
-        raise DataValidationError(name, None, None, f"file {path} is missing")
     numeric = ("months", "loss_usd_bn", "low_usd_bn", "high_usd_bn", "gdp_share_pct")
     need = ("id", "mineral", "country", "scenario", *numeric, "source")
     rows = []
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh, strict=True)
-        header = [h.strip() for h in next(reader, [])]
-        for col in need:
-            if col not in header:
-                raise DataValidationError(name, 1, col, "required column is missing")
-        for rec in reader:
-            if not rec:
+    for line, row in read_rows(path, need):
+        if not any(str(y) in row["source"] for y in range(1990, 2031)):
+            raise DataValidationError(name, line, "source", f"{row['source']!r}: a citation with a year")
+        for col in numeric:
+            if row[col] == "":
+                row[col] = np.nan
                 continue
-            line = reader.line_num
-            if len(rec) != len(header):
-                raise DataValidationError(name, line, None, f"ragged row: {len(rec)} fields, header has {len(header)}")
-            row = dict(zip(header, (v.strip() for v in rec)))
-            if not any(str(y) in row["source"] for y in range(1990, 2031)):
-                raise DataValidationError(name, line, "source", f"{row['source']!r}: a citation with a year")
-            for col in numeric:
-                if row[col] == "":
-                    row[col] = np.nan
-                    continue
-                try:
-                    row[col] = float(row[col])
-                except ValueError:
-                    raise DataValidationError(name, line, col, f"{row[col]!r}: not a number") from None
-                if row[col] < 0:
-                    raise DataValidationError(name, line, col, f"{row[col]}: must be non-negative")
-            rows.append(row)
-    return pd.DataFrame(rows, columns=list(header)).set_index("id")
+            try:
+                row[col] = float(row[col])
+            except ValueError:
+                raise DataValidationError(name, line, col, f"{row[col]!r}: not a number") from None
+            if row[col] < 0:
+                raise DataValidationError(name, line, col, f"{row[col]}: must be non-negative")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else list(need)).set_index("id")

