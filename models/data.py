@@ -26,7 +26,9 @@ TOLERANCE = 0.02
 
 _REG = ("regions", "region")
 _MIN = ("minerals", "mineral")
-_VARS = ("mine_production", "refined_production", "reserves", "consumption")
+_VARS = ("mine_production", "refined_production", "secondary_production", "reserves", "consumption")
+#: The base year: every quantity and every price of the dataset is of this year (issue 11).
+BASE_YEAR = 2024
 _ARTICLES = ("000_e2e2e05d78e00c11.txt", "001_3b187ffe0f3e724a.txt", "002_ae9a4e444b260f65.txt",
              "003_bd42f45a952dbe8c.txt", "004_165f506897d6577c.txt")
 _MODELS = ("data", "equilibrium", "floors", "stockpile", "coalition", "strategic", "investment",
@@ -34,7 +36,8 @@ _MODELS = ("data", "equilibrium", "floors", "stockpile", "coalition", "strategic
 
 # column spec: (type, allowed values | foreign key (file, column) | None, sign | None, required)
 SCHEMA: dict[str, dict] = {
-    "regions": {"key": ["region"], "cols": {"region": ("str", None, None, True), "name": ("str", None, None, True)}},
+    "regions": {"key": ["region"], "cols": {"region": ("str", None, None, True), "name": ("str", None, None, True),
+                                            "zone": ("str", None, None, True), "former_region": ("str", None, None, False)}},
     "region_countries": {"key": ["iso3"], "cols": {"iso3": ("str", None, None, True), "country": ("str", None, None, True),
                                                    "region": ("str", _REG, None, True)}},
     "minerals": {"key": ["mineral"], "cols": {
@@ -43,7 +46,9 @@ SCHEMA: dict[str, dict] = {
         "production_variable": ("str", ("mine_production", "refined_production"), None, True)}},
     "prices": {"key": ["mineral", "market"], "cols": {
         "mineral": ("str", _MIN, None, True), "market": ("str", ("reference", "china_domestic", "ex_china"), None, True),
-        "price_usd_per_kg": ("float", None, "pos", True), "year": ("int", None, "pos", True)}},
+        "price_usd_per_kg": ("float", None, "pos", True), "year": ("int", None, "pos", True),
+        "basis": ("str", ("annual", "annual, bridged"), None, True),
+        "wedge_instrument": ("str", ("", "export_tax", "licence_quota"), None, False)}},
     "quantities": {"key": ["region", "mineral", "variable"], "cols": {
         "region": ("str", _REG, None, True), "mineral": ("str", _MIN, None, True), "variable": ("str", _VARS, None, True),
         "value_kt": ("float", None, "nonneg", True), "year": ("int", None, "pos", True), "method": ("str", None, None, False)}},
@@ -51,12 +56,12 @@ SCHEMA: dict[str, dict] = {
         "mineral": ("str", _MIN, None, True), "variable": ("str", _VARS, None, True),
         "value_kt": ("float", None, "nonneg", True), "year": ("int", None, "pos", True)}},
     "elasticities": {"key": ["mineral", "side", "horizon"], "cols": {
-        "mineral": ("str", _MIN, None, True), "side": ("str", ("demand", "supply"), None, True),
+        "mineral": ("str", _MIN, None, True), "side": ("str", ("demand", "supply", "secondary"), None, True),
         "horizon": ("str", ("short", "long"), None, True), "central": ("float", None, None, True),
         "low": ("float", None, None, True), "high": ("float", None, None, True)}},
-    "trade_costs": {"key": ["mineral", "origin", "destination"], "cols": {
-        "mineral": ("str", _MIN, None, True), "origin": ("str", _REG, None, True),
-        "destination": ("str", _REG, None, True), "usd_per_kg": ("float", None, "nonneg", True)}},
+    "trade_costs": {"key": ["mineral", "origin_zone", "destination_zone"], "cols": {
+        "mineral": ("str", _MIN, None, True), "origin_zone": ("str", ("zones", "zone"), None, True),
+        "destination_zone": ("str", ("zones", "zone"), None, True), "usd_per_kg": ("float", None, "nonneg", True)}},
     "subsidies": {"key": ["region", "mineral"], "cols": {
         "region": ("str", _REG, None, True), "mineral": ("str", _MIN, None, True),
         "usd_per_kg": ("float", None, "nonneg", True), "low": ("float", None, "nonneg", True),
@@ -88,6 +93,14 @@ SCHEMA: dict[str, dict] = {
 _ORDER = ("regions", "minerals", "region_countries", "prices", "quantities", "world_totals", "elasticities",
           "trade_costs", "subsidies", "export_controls", "floors", "rosters", "roster_regions", "gdp", "claims")
 _CITATION = re.compile(r"(19|20)\d\d")
+
+
+class _Lines(tuple):
+    """CSV line numbers of a frame's rows, kept in ``DataFrame.attrs``; immutable, so pandas need not
+    deep-copy it on every operation (that copy once took most of the loading time)."""
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 def _read(path: Path) -> tuple[pd.DataFrame, list[int]]:
@@ -168,13 +181,30 @@ def _check_file(name: str, df: pd.DataFrame, lines: list[int], known: dict[str, 
     for col in out.columns:
         if cols.get(col, ("str",))[0] in ("float", "int"):
             out[col] = pd.to_numeric(out[col])
-    out.attrs["lines"] = lines
+    out.attrs["lines"] = _Lines(lines)
     return out
 
 
 def _line(df: pd.DataFrame, mask) -> int | None:
     idx = np.asarray(mask).nonzero()[0]
     return df.attrs["lines"][int(idx[0])] if len(idx) else None
+
+
+def _check_triangle(tc: pd.DataFrame, mineral: str, zones: list[str]) -> None:
+    """Trade costs must satisfy ``c_ik <= c_ij + c_jk`` over zones, and the within-zone cost (what two
+    regions of one zone pay) must be no more than any cost out of that zone; otherwise shipping
+    through a third region would be cheaper and the base export wedge could not be calibrated."""
+    sub = tc[tc["mineral"] == mineral]
+    c = sub.pivot(index="origin_zone", columns="destination_zone", values="usd_per_kg").reindex(index=zones, columns=zones)
+    a = c.to_numpy(dtype=float)
+    via = np.min(a[:, :, None] + a[None, :, :], axis=1)
+    bad = np.argwhere(a > via + 1e-9)
+    if len(bad):
+        o, d = zones[bad[0][0]], zones[bad[0][1]]
+        mask = (tc["mineral"] == mineral) & (tc["origin_zone"] == o) & (tc["destination_zone"] == d)
+        raise DataValidationError("trade_costs", _line(tc, mask), "usd_per_kg",
+                                  f"{mineral} {o}->{d}: {a[bad[0][0], bad[0][1]]:.4g} exceeds the cost through a "
+                                  f"third zone ({via[bad[0][0], bad[0][1]]:.4g}): breaks the triangle inequality")
 
 
 def _cross_checks(t: dict[str, pd.DataFrame]) -> None:
@@ -193,21 +223,31 @@ def _cross_checks(t: dict[str, pd.DataFrame]) -> None:
             raise DataValidationError("subsidies", s.attrs["lines"][i], "low", "need low <= usd_per_kg <= high")
     for m in minerals:
         have = set(zip(e.loc[e["mineral"] == m, "side"], e.loc[e["mineral"] == m, "horizon"]))
-        if have != {(s_, h) for s_ in ("demand", "supply") for h in ("short", "long")}:
+        if not {(s_, h) for s_ in ("demand", "supply") for h in ("short", "long")} <= have:
             raise DataValidationError("elasticities", None, "mineral", f"{m}: need demand/supply x short/long")
         if not ((t["prices"]["mineral"] == m) & (t["prices"]["market"] == "reference")).any():
             raise DataValidationError("prices", None, "market", f"no reference price for {m}")
         tc = t["trade_costs"][t["trade_costs"]["mineral"] == m]
-        have = set(zip(tc["origin"], tc["destination"]))
-        missing = [(o, d) for o in regions for d in regions if (o, d) not in have]
+        zones = sorted(set(t["regions"]["zone"]))
+        have = set(zip(tc["origin_zone"], tc["destination_zone"]))
+        missing = [(o, d) for o in zones for d in zones if (o, d) not in have]
         if missing:
-            raise DataValidationError("trade_costs", None, "origin", f"{m}: matrix incomplete, missing {missing[:3]}")
-        diag = tc[(tc["origin"] == tc["destination"]) & (tc["usd_per_kg"] != 0)]
-        if len(diag):
-            raise DataValidationError("trade_costs", _line(t["trade_costs"], t["trade_costs"].index.isin(diag.index)),
-                                      "usd_per_kg", "origin == destination must cost 0")
+            raise DataValidationError("trade_costs", None, "origin_zone", f"{m}: zone matrix incomplete, missing {missing[:3]}")
+        _check_triangle(t["trade_costs"], m, zones)
     q, wt = t["quantities"], t["world_totals"]
     prodvar = dict(zip(t["minerals"]["mineral"], t["minerals"]["production_variable"]))
+    bad_year = q[q["year"] != BASE_YEAR]
+    if len(bad_year):
+        raise DataValidationError("quantities", _line(q, q.index.isin(bad_year.index)), "year",
+                                  f"{bad_year['year'].iloc[0]}: every quantity must be of the base year {BASE_YEAR}")
+    p = t["prices"]
+    for i, r in p.iterrows():
+        if r["year"] != BASE_YEAR:
+            raise DataValidationError("prices", p.attrs["lines"][i], "year", f"{r['year']}: prices must be annual "
+                                      f"averages of the base year {BASE_YEAR} (bridge a missing series and say how)")
+        if r["wedge_instrument"] and r["market"] != "china_domestic":
+            raise DataValidationError("prices", p.attrs["lines"][i], "wedge_instrument",
+                                      "only a china_domestic price defines an export wedge")
     for m in minerals:
         sums = {}
         for var in (prodvar[m], "consumption"):
@@ -217,21 +257,37 @@ def _cross_checks(t: dict[str, pd.DataFrame]) -> None:
                 raise DataValidationError("quantities", None, "region", f"{m}/{var}: no row for {absent}")
         for var in _VARS:
             sub = q[(q["mineral"] == m) & (q["variable"] == var)]
-            if set(sub["region"]) == set(regions):
+            if set(sub["region"]) == set(regions) or (var == "secondary_production" and len(sub)):
                 sums[var] = float(sub["value_kt"].sum())
                 row = wt[(wt["mineral"] == m) & (wt["variable"] == var)]
                 if len(row) and abs(sums[var] - row["value_kt"].iloc[0]) > TOLERANCE * row["value_kt"].iloc[0]:
                     raise DataValidationError("world_totals", _line(wt, (wt["mineral"] == m) & (wt["variable"] == var)),
                                               "value_kt", f"{m}/{var}: regions sum to {sums[var]:.4g}, "
                                               f"world {row['value_kt'].iloc[0]:.4g} (tolerance {TOLERANCE:.0%})")
-        if abs(sums["consumption"] - sums[prodvar[m]]) > TOLERANCE * sums[prodvar[m]]:
+        supply = sums[prodvar[m]] + sums.get("secondary_production", 0.0)
+        if abs(sums["consumption"] - supply) > TOLERANCE * supply:
             raise DataValidationError("quantities", None, "value_kt", f"{m}: world consumption {sums['consumption']:.4g}"
-                                      f" != production {sums[prodvar[m]]:.4g}")
+                                      f" != primary + secondary supply {supply:.4g}")
+        if sums.get("secondary_production", 0.0) > 0:
+            have = set(e.loc[(e["mineral"] == m) & (e["side"] == "secondary"), "horizon"])
+            if have != {"short", "long"}:
+                raise DataValidationError("elasticities", None, "side", f"{m}: secondary supply needs short and long "
+                                          "elasticities (side 'secondary')")
     ro = t["rosters"]
-    iso = set(t["region_countries"]["iso3"]) | {"*"}
+    where = dict(zip(t["region_countries"]["iso3"], t["region_countries"]["region"]))
     for i, r in ro.iterrows():
-        if r["iso3"] not in iso:
+        if r["iso3"] not in where:
             raise DataValidationError("rosters", ro.attrs["lines"][i], "iso3", f"unknown iso3 {r['iso3']!r}")
+        if where[r["iso3"]] != r["region"]:
+            raise DataValidationError("rosters", ro.attrs["lines"][i], "region", f"{r['iso3']} maps to "
+                                      f"{where[r['iso3']]!r} in region_countries.csv, not {r['region']!r}")
+    rr = t["roster_regions"]
+    for name, group in ro.groupby("roster"):
+        derived = set(group["region"])
+        listed = set(rr.loc[rr["roster"] == name, "region"])
+        if derived != listed:
+            raise DataValidationError("roster_regions", _line(rr, rr["roster"] == name), "region",
+                                      f"{name}: regions {sorted(listed ^ derived)} disagree with its countries in rosters.csv")
     missing = set(ro["roster"]) - set(t["roster_regions"]["roster"])
     if missing:
         raise DataValidationError("roster_regions", None, "roster", f"no rows for roster(s) {sorted(missing)}")
@@ -295,7 +351,42 @@ class Dataset:
         if tc.empty:
             raise KeyError(f"trade_costs: no rows for {mineral}")
         ids = list(self.region_ids)
-        return tc.pivot(index="origin", columns="destination", values="usd_per_kg").reindex(index=ids, columns=ids)
+        zone = self.regions.set_index("region")["zone"]
+        by_zone = tc.pivot(index="origin_zone", columns="destination_zone", values="usd_per_kg")
+        z = zone.loc[ids].to_numpy()
+        cost = np.array(by_zone.loc[z, z], dtype=float)      # a copy: regions of one zone pay its within-zone cost
+        np.fill_diagonal(cost, 0.0)                          # ... and nothing to themselves
+        return pd.DataFrame(cost, index=pd.Index(ids, name="origin"), columns=pd.Index(ids, name="destination"))
+
+    def secondary_supply(self, mineral: str) -> pd.Series:
+        """Secondary (recycled) supply in kt by region, in region order; zero where no row is given."""
+        q = self.quantities
+        s = q[(q["mineral"] == mineral) & (q["variable"] == "secondary_production")].set_index("region")["value_kt"]
+        return s.reindex(list(self.region_ids)).fillna(0.0).astype(float).rename(f"{mineral}/secondary_production")
+
+    def wedge_instrument(self, mineral: str) -> str | None:
+        """How China's quoted price gap enters the benchmark: ``"export_tax"`` (a price wedge),
+        ``"licence_quota"`` (a quantity limit whose rent is the gap) or None (no China-domestic price)."""
+        p = self.prices
+        row = p[(p["mineral"] == mineral) & (p["market"] == "china_domestic")]
+        return (str(row["wedge_instrument"].iloc[0]) or "export_tax") if len(row) else None
+
+    def group(self, name: str) -> tuple[str, ...]:
+        """Regions that made up a former aggregate (``former_region`` in ``regions.csv``: e.g. ``"SEA"``,
+        ``"AFR"``, ``"ROW"``) or that lie in a trade-cost ``zone``, in region order."""
+        r = self.regions
+        hit = r[(r["former_region"] == name) | (r["zone"] == name)]["region"]
+        if hit.empty:
+            raise KeyError(f"regions: no former region or zone {name!r}")
+        return tuple(hit)
+
+    def region_of(self, iso3: str) -> str:
+        """The model region of a country (ISO 3166 alpha-3, or ``EUU`` for the EU as a body)."""
+        rc = self.region_countries
+        row = rc[rc["iso3"] == iso3]
+        if row.empty:
+            raise KeyError(f"region_countries: no country {iso3!r}")
+        return str(row["region"].iloc[0])
 
     def roster(self, name: str) -> tuple[str, ...]:
         """Region ids a roster covers (from ``roster_regions.csv``), in region order."""
@@ -305,13 +396,19 @@ class Dataset:
         return tuple(r for r in self.region_ids if r in covered)
 
 
-def load_dataset(directory: str | Path | None = None) -> Dataset:
+def load_dataset(directory: str | Path | None = None, package: bool = True) -> Dataset:
     """Load and validate every data file.
+
+    The loader's own checks (:data:`SCHEMA` and the cross-file checks) run first; then, when the folder
+    holds a ``datapackage.json``, the files are validated against that Frictionless descriptor with the
+    ``frictionless`` library (:func:`models.datapackage.validate_package`).
 
     Parameters
     ----------
     directory : str or Path, optional
         Folder holding the CSV files; defaults to the repository's ``data/``.
+    package : bool, default True
+        Also validate against ``datapackage.json`` (about a second); False skips it.
 
     Returns
     -------
@@ -330,5 +427,10 @@ def load_dataset(directory: str | Path | None = None) -> Dataset:
         tables[name] = _check_file(name, df, lines, known)
         for col in SCHEMA[name]["key"][:1]:
             known[name] = set(tables[name][col])
+        if name == "regions":
+            known["zones"] = set(tables[name]["zone"])
     _cross_checks(tables)
+    if package and (folder / "datapackage.json").is_file():
+        from models.datapackage import validate_package
+        validate_package(folder)
     return Dataset(**tables)
