@@ -8,9 +8,13 @@
    Its duals are regional price differences; anchoring them so that the reference region's price
    equals the observed reference price gives base border prices ``P0_r``.
 2. Where an exporter's observed domestic price lies below the price the duals imply (China's
-   domestic NdPr price below the ex-China price), the gap is encoded as a base export wedge
-   (an :class:`ExportTax` on all its exports). A uniform wedge on every arc out of one exporter
-   does not change the cost-minimising flows (its total exports are fixed), only its price.
+   domestic NdPr price below the ex-China price), the gap is encoded as a base export wedge:
+   an :class:`ExportTax` on all its exports when the gap is a tax (or an unrefunded VAT), or an
+   :class:`ExportQuota` on all its exports at the base-year quantity when it comes from export
+   licences (a quantity limit): then the quota binds and its licence rent per kg is the gap. Either
+   way the wedge on every arc out of one exporter does not change the cost-minimising flows (its
+   total exports are fixed), only its price; the two differ off the benchmark (a tax is a price,
+   a quota a quantity).
 3. Each curve is calibrated through ``(P0_r, S0_r)`` and ``(P0_r, D0_r)`` with the elasticities.
 
 With base policies the equilibrium then satisfies every KKT condition at ``(S0, D0, P0)``, so the
@@ -18,7 +22,7 @@ model returns the base data (tested).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cvxpy as cp
 import numpy as np
@@ -28,7 +32,7 @@ from .curves import calibrate_curve, check_elasticity
 from .equilibrium import EquilibriumModel, policy_trade_costs
 from .errors import InfeasibleError, ModelInputError
 from .market import Market, check_regions
-from .policies import ExportTax, Scenario
+from .policies import ALL, ExportQuota, ExportTax, Scenario
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class Benchmark:
         The base-year flows of the transportation problem (kt).
     export_wedge : pandas.Series
         Base export wedge by region (USD/kg), zero where none.
+    secondary : pandas.Series or None
+        The part of ``production`` that is secondary (recycled) supply (kt), when the data give it.
     """
 
     market: Market
@@ -57,6 +63,7 @@ class Benchmark:
     consumption: pd.Series
     flows: pd.DataFrame
     export_wedge: pd.Series
+    secondary: pd.Series | None = None
 
     def model(self, scenario: Scenario | None = None, **kwargs) -> EquilibriumModel:
         """An :class:`EquilibriumModel` of ``scenario`` (default: the base scenario)."""
@@ -83,7 +90,8 @@ def calibrate_benchmark(mineral: str, regions, production, consumption, referenc
                         reference_region: str, transport_cost: pd.DataFrame, demand_elasticity,
                         supply_elasticity, base_scenario: Scenario | None = None,
                         observed_prices: dict[str, float] | None = None, curve: str = "linear",
-                        balance_tolerance: float = 1e-6) -> Benchmark:
+                        balance_tolerance: float = 1e-6,
+                        wedge_instruments: dict[str, str] | None = None) -> Benchmark:
     """Calibrate a market that replicates the base year exactly.
 
     Parameters
@@ -102,6 +110,9 @@ def calibrate_benchmark(mineral: str, regions, production, consumption, referenc
         Observed domestic prices of exporters below the implied price, e.g. ``{"CHN": 60.0}``:
         the gap becomes a base export wedge.
     curve : {"linear", "isoelastic"}
+    wedge_instruments : dict, optional
+        Per region of ``observed_prices``: ``"export_tax"`` (default) or ``"licence_quota"`` (the
+        gap is the rent of a binding export quota at the base-year exports).
     """
     regions = tuple(regions)
     check_regions("reference_region", reference_region, regions)
@@ -127,6 +138,9 @@ def calibrate_benchmark(mineral: str, regions, production, consumption, referenc
             check_elasticity(f"demand_elasticity[{r}]", "demand", ed[r])
         if s0[r] > 0:
             check_elasticity(f"supply_elasticity[{r}]", "supply", es[r])
+    for region, how in (wedge_instruments or {}).items():
+        if how not in ("export_tax", "licence_quota"):
+            raise ModelInputError(f"wedge_instruments[{region}]", how, "'export_tax' or 'licence_quota'")
     for region, observed in (observed_prices or {}).items():
         check_regions("observed_prices", region, regions)
         if not np.isfinite(observed) or observed <= 0:
@@ -183,7 +197,12 @@ def calibrate_benchmark(mineral: str, regions, production, consumption, referenc
                 x.value = np.maximum(np.asarray(x_alt.value), 0.0)
             wedge[region] = gap
             p[k] = w[k] = observed
-            scenario = scenario.extend(export_taxes=ExportTax(region, gap))
+            if (wedge_instruments or {}).get(region, "export_tax") == "licence_quota":
+                shipped = np.asarray(x.value)[k]
+                exports = float(shipped.sum() - shipped[k])
+                scenario = scenario.extend(quotas=ExportQuota(region, ALL, max(exports, 0.0)))
+            else:
+                scenario = scenario.extend(export_taxes=ExportTax(region, gap))
     # consumers are calibrated at their border price p, producers at their supply price w
     prices = pd.Series(np.where(d0.to_numpy() > 0, p, w), index=list(regions), name="P0")
     supply_prices = pd.Series(w, index=list(regions), name="W0")
@@ -203,14 +222,26 @@ def calibrate_benchmark(mineral: str, regions, production, consumption, referenc
 
 def benchmark_from_dataset(dataset, mineral: str, horizon: str = "long", which: str = "central",
                            curve: str = "linear", demand_elasticity=None, supply_elasticity=None,
-                           balance_tolerance: float = 0.01) -> Benchmark:
+                           balance_tolerance: float = 0.01, export_wedge: bool = True) -> Benchmark:
     """Calibrate the benchmark of ``mineral`` from the project's data.
 
-    Base production is the mineral's modelled stage (``minerals.csv: production_variable``),
-    consumption its consumption; world consumption is scaled to world production when they
-    differ by less than ``balance_tolerance`` (the data close within 1 %). Prices are anchored to
-    the reference price in the mineral's reference region; a quoted China-domestic price below
-    the implied one becomes China's base export wedge.
+    Base production is the mineral's modelled stage (``minerals.csv: production_variable``) plus its
+    secondary (recycled) supply, consumption its consumption; world consumption is scaled to world
+    supply when they differ by less than ``balance_tolerance`` (the data close within 1 %). Prices
+    are anchored to the reference price in the mineral's reference region; a quoted China-domestic
+    price below the implied one becomes China's base export wedge, as a tax or as a licence quota
+    (``prices.csv: wedge_instrument``).
+
+    **Secondary supply** is aggregated into the region's supply curve, with the combined elasticity
+
+        ε_r = (ε_p S_p,r + ε_s S_s,r) / (S_p,r + S_s,r)
+
+    (primary elasticity ``ε_p``, secondary ``ε_s`` from ``elasticities.csv``, side ``secondary``).
+    Primary and recycled oxide are one product sold at one price, so the region's supply is the sum
+    of the two curves; for linear curves the tangent of the sum at the benchmark is exactly the sum of
+    the tangents, so nothing is lost; for isoelastic curves the combined curve matches the sum in
+    level and slope at the benchmark only. Secondary output is therefore not reported separately
+    in a solution: scale it by ``S_s / S`` at the benchmark if needed (``Benchmark.secondary``).
 
     Parameters
     ----------
@@ -219,13 +250,19 @@ def benchmark_from_dataset(dataset, mineral: str, horizon: str = "long", which: 
     which : {"central", "low", "high"}
         Which point of the elasticity range in ``elasticities.csv`` to use.
     demand_elasticity, supply_elasticity : float, optional
-        Overrides of the data's elasticities (e.g. for a sensitivity sweep).
+        Overrides of the data's elasticities (e.g. for a sensitivity sweep); a supply override
+        applies to primary and secondary supply alike.
+    export_wedge : bool, default True
+        False calibrates without China's base export wedge (China's price then follows from the
+        transport problem), to show results with and without it.
     """
     if mineral not in dataset.mineral_ids:
         raise ModelInputError("mineral", mineral, f"one of {list(dataset.mineral_ids)}")
     regions = dataset.region_ids
     info = dataset.minerals.set_index("mineral").loc[mineral]
-    production = dataset.quantity(mineral, info["production_variable"]).loc[list(regions)]
+    primary = dataset.quantity(mineral, info["production_variable"]).loc[list(regions)]
+    secondary = dataset.secondary_supply(mineral).loc[list(regions)]
+    production = primary + secondary
     consumption = dataset.quantity(mineral, "consumption").loc[list(regions)]
     ratio = float(production.sum() / consumption.sum())
     if abs(ratio - 1.0) > balance_tolerance:
@@ -233,10 +270,20 @@ def benchmark_from_dataset(dataset, mineral: str, horizon: str = "long", which: 
                               f"1 within {balance_tolerance:.0%} (the data must close)")
     consumption = consumption * ratio
     ed = dataset.elasticity(mineral, "demand", horizon, which) if demand_elasticity is None else demand_elasticity
-    es = dataset.elasticity(mineral, "supply", horizon, which) if supply_elasticity is None else supply_elasticity
+    if supply_elasticity is not None:
+        es = supply_elasticity
+    else:
+        es_p = dataset.elasticity(mineral, "supply", horizon, which)
+        es = pd.Series(es_p, index=list(regions), dtype=float)
+        if secondary.sum() > 0:
+            es_s = dataset.elasticity(mineral, "secondary", horizon, which)
+            has = production > 0
+            es[has] = (es_p * primary[has] + es_s * secondary[has]) / production[has]
     prices = dataset.prices[dataset.prices["mineral"] == mineral].set_index("market")["price_usd_per_kg"]
-    observed = {"CHN": float(prices["china_domestic"])} if "china_domestic" in prices.index else None
-    return calibrate_benchmark(
+    observed = {"CHN": float(prices["china_domestic"])} if export_wedge and "china_domestic" in prices.index else None
+    how = {"CHN": dataset.wedge_instrument(mineral)} if observed else None
+    bench = calibrate_benchmark(
         mineral, regions, production, consumption, float(prices["reference"]),
         str(info["reference_region"]), dataset.trade_cost_matrix(mineral), ed, es,
-        base_scenario=Scenario(name="benchmark"), observed_prices=observed, curve=curve)
+        base_scenario=Scenario(name="benchmark"), observed_prices=observed, curve=curve, wedge_instruments=how)
+    return replace(bench, secondary=secondary.rename("secondary")) if secondary.sum() > 0 else bench
