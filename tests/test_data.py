@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from models.data import SCHEMA, TOLERANCE, Dataset, load_dataset
+from models.data import BASE_YEAR, SCHEMA, TOLERANCE, Dataset, load_dataset
 from models.errors import DataValidationError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -24,8 +25,67 @@ def ds() -> Dataset:
 
 # ------------------------------------------------------------------ the real dataset
 def test_real_dataset_loads(ds):
-    assert len(ds.region_ids) == 13 and ds.region_ids[0] == "CHN" and ds.region_ids[-1] == "ROW"
+    assert 30 <= len(ds.region_ids) <= 70 and ds.region_ids[0] == "CHN"
+    # the ids chapters use for the countries that stay
+    assert {"USA", "EU", "JPN", "CHN", "KOR", "AUS", "CAN", "IND", "BRA", "RUS"} <= set(ds.region_ids)
     assert {"rare_earths", "gallium", "graphite", "tungsten", "ndpr"} <= set(ds.mineral_ids)
+
+
+def test_countries_are_the_unit(ds):
+    """Producers named by USGS and every non-EU ministerial country are regions of their own;
+    only the rest of the world is grouped, by continent."""
+    for iso in ("MMR", "THA", "NGA", "MDG", "MOZ", "TZA", "VNM", "MYS", "SAU", "GBR", "NOR", "COD", "IDN"):
+        assert ds.region_of(iso) == iso
+    eu = ds.region_countries.loc[ds.region_countries["region"] == "EU", "iso3"]
+    assert len(eu) == 28 and "DEU" in set(eu) and "EUU" in set(eu)     # 27 member states + the Commission
+    ministers = ds.rosters[ds.rosters["roster"] == "ministerial_2026"]
+    assert all(ds.region_of(i) in (i, "EU") for i in ministers["iso3"])
+    groups = [r for r in ds.region_ids if r.startswith("X")]
+    assert set(groups) == {"XAF", "XAS", "XEU", "XAM", "XOC"}
+
+
+def test_every_roster_country_maps_to_exactly_one_region(ds):
+    rc = ds.region_countries
+    assert rc["iso3"].is_unique and set(rc["region"]) <= set(ds.region_ids)
+    where = dict(zip(rc["iso3"], rc["region"]))
+    for _, r in ds.rosters.iterrows():
+        assert where[r["iso3"]] == r["region"], (r["roster"], r["iso3"])
+    for name in set(ds.rosters["roster"]):
+        assert set(ds.roster(name)) == set(ds.rosters.loc[ds.rosters["roster"] == name, "region"])
+
+
+def test_ministerial_bloc_excludes_non_attendees(ds):
+    """The defect the country resolution fixes: Africa's graphite producers and Myanmar did not attend."""
+    bloc = set(ds.roster("ministerial_2026"))
+    assert not {"MDG", "MOZ", "TZA", "MMR", "NGA", "CHN", "RUS"} & bloc
+    assert {"USA", "EU", "JPN", "KOR", "AUS", "IND", "COD", "THA"} <= bloc
+
+
+def test_former_regions_are_groups(ds):
+    """A chapter's old region ids map mechanically to the new regions."""
+    assert ds.group("SEA") == ("IDN", "THA", "PHL", "VNM", "MYS", "SGP", "MMR")
+    assert "XAF" in ds.group("AFR") and "NGA" in ds.group("AFR")
+    assert {"GBR", "SAU", "XAS", "XEU", "XAM", "XOC"} <= set(ds.group("ROW"))
+    every = [r for g in ("CHN", "USA", "EU", "JPN", "KOR", "AUS", "CAN", "IND", "BRA", "RUS", "SEA", "AFR", "ROW")
+             for r in ds.group(g)]
+    assert sorted(every) == sorted(ds.region_ids)
+    with pytest.raises(KeyError):
+        ds.group("ATLANTIS")
+
+
+def test_prices_and_quantities_are_of_one_year(ds):
+    for m in ds.mineral_ids:
+        years = set(ds.prices.loc[ds.prices["mineral"] == m, "year"]) | set(
+            ds.quantities.loc[ds.quantities["mineral"] == m, "year"])
+        assert years == {BASE_YEAR}, m
+    bridged = ds.prices[ds.prices["basis"] == "annual, bridged"]
+    assert (bridged["note"].str.contains("bridge")).all()
+
+
+def test_wedge_instrument_is_data(ds):
+    assert ds.wedge_instrument("gallium") == "licence_quota"      # MOFCOM licences since Aug 2023
+    assert ds.wedge_instrument("ndpr") == "export_tax"            # unrefunded VAT, no licence in 2024
+    assert ds.wedge_instrument("graphite") is None
 
 
 def test_default_directory_is_repo_data():
@@ -50,8 +110,19 @@ def test_world_totals_close(ds):
 
 
 def test_balance_closes_exactly_for_calibration(ds):
+    """World consumption = primary + secondary supply, for every mineral."""
     for m, var in zip(ds.minerals.mineral, ds.minerals.production_variable):
-        assert ds.quantity(m, var).sum() == pytest.approx(ds.quantity(m, "consumption").sum(), rel=1e-9)
+        supply = ds.quantity(m, var).sum() + ds.secondary_supply(m).sum()
+        assert supply == pytest.approx(ds.quantity(m, "consumption").sum(), rel=1e-9)
+
+
+def test_world_totals_close_with_secondary_supply(ds):
+    wt = ds.world_totals.set_index(["mineral", "variable"])["value_kt"]
+    rec = ds.secondary_supply("ndpr")
+    assert rec["CHN"] == pytest.approx(26.504) and rec.sum() == pytest.approx(wt["ndpr", "secondary_production"])
+    total = wt["ndpr", "refined_production"] + wt["ndpr", "secondary_production"]
+    assert ds.quantity("ndpr", "consumption").sum() == pytest.approx(total, rel=TOLERANCE)
+    assert ds.secondary_supply("tungsten").sum() == 0      # no sourced figure: none assumed
 
 
 def test_claims_register(ds):
@@ -95,6 +166,35 @@ def test_floor_and_controls(ds):
     f = ds.floors
     assert ((f.region == "USA") & (f.mineral == "ndpr") & (f.level_usd_per_kg == 110)).any()
     assert {"rare_earths", "gallium", "graphite", "tungsten"} <= set(ds.export_controls.mineral)
+
+
+# ------------------------------------------------------------------ the data package
+def test_datapackage_is_current_and_documented():
+    from models.datapackage import descriptor, undocumented_fields
+    committed = json.loads((DATA / "datapackage.json").read_text(encoding="utf-8"))
+    assert committed == descriptor(), "regenerate with models.datapackage.write_descriptor()"
+    assert undocumented_fields(committed) == []
+    names = {r["name"] for r in committed["resources"]}
+    assert names == set(SCHEMA) and all(r["licenses"] for r in committed["resources"])
+
+
+def test_a_field_without_unit_or_source_is_flagged():
+    from models.datapackage import descriptor, undocumented_fields
+    desc = descriptor()
+    fields = next(r for r in desc["resources"] if r["name"] == "prices")["schema"]["fields"]
+    next(f for f in fields if f["name"] == "price_usd_per_kg").pop("unit")
+    next(f for f in fields if f["name"] == "year")["source"] = ""
+    assert undocumented_fields(desc) == ["prices.price_usd_per_kg", "prices.year"]
+
+
+def test_frictionless_validation_names_file_row_column(tmp_path):
+    from models.datapackage import validate_package
+    validate_package(DATA)
+    d = _copy(tmp_path)
+    _edit(d, "gdp", 3, "gdp_usd_bn", "lots")
+    with pytest.raises(DataValidationError) as info:
+        validate_package(d)
+    assert (info.value.file, info.value.row, info.value.column) == ("gdp", 3, "gdp_usd_bn")
 
 
 # ------------------------------------------------------------------ broken copies
@@ -185,13 +285,50 @@ def test_incomplete_trade_cost_matrix(tmp_path):
     path = d / "trade_costs.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     path.write_text("\n".join(lines[:5] + lines[6:]) + "\n", encoding="utf-8")
-    _expect(d, "trade_costs", None, "origin")
+    _expect(d, "trade_costs", None, "origin_zone")
 
 
-def test_nonzero_diagonal_trade_cost(tmp_path):
+def test_trade_costs_break_triangle_inequality(tmp_path):
+    """Zone costs must not exceed the route through a third zone (the wedge calibration needs it)."""
     d = _copy(tmp_path)
-    _edit(d, "trade_costs", 2, "usd_per_kg", "0.5")  # rare_earths CHN->CHN
+    _edit(d, "trade_costs", 2, "usd_per_kg", "5")  # rare_earths east_asia -> east_asia
     _expect(d, "trade_costs", 2, "usd_per_kg")
+
+
+def test_unknown_zone(tmp_path):
+    d = _copy(tmp_path)
+    _edit(d, "trade_costs", 3, "destination_zone", "atlantis")
+    _expect(d, "trade_costs", 3, "destination_zone")
+
+
+def test_price_of_another_year(tmp_path):
+    d = _copy(tmp_path)
+    _edit(d, "prices", 3, "year", "2025")
+    _expect(d, "prices", 3, "year")
+
+
+def test_roster_country_in_the_wrong_region(tmp_path):
+    d = _copy(tmp_path)
+    r = pd.read_csv(d / "rosters.csv", dtype=str, keep_default_na=False)
+    line = int(r.index[(r.roster == "ministerial_2026") & (r.iso3 == "DEU")][0]) + 2
+    _edit(d, "rosters", line, "region", "USA")
+    _expect(d, "rosters", line, "region")
+
+
+def test_roster_regions_must_follow_the_countries(tmp_path):
+    d = _copy(tmp_path)
+    rr = pd.read_csv(d / "roster_regions.csv", dtype=str, keep_default_na=False)
+    line = int(rr.index[(rr.roster == "trade_club") & (rr.region == "THA")][0]) + 2
+    _edit(d, "roster_regions", line, "region", "MMR")
+    _expect(d, "roster_regions", int(rr.index[rr.roster == "trade_club"][0]) + 2, "region")
+
+
+def test_secondary_supply_needs_its_elasticity(tmp_path):
+    d = _copy(tmp_path)
+    path = d / "elasticities.csv"
+    keep = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("ndpr,secondary,short")]
+    path.write_text("\n".join(keep) + "\n", encoding="utf-8")
+    _expect(d, "elasticities", None, "side")
 
 
 def test_totals_do_not_close(tmp_path):
