@@ -204,7 +204,10 @@ def test_enumeration_and_core(bench3):
     barred = enumerate_rosters(game, core=("USA",), candidates=("JPN", "CHN"), barred=("CHN",))
     assert not barred.table.set_index("roster").loc["CHN+USA", "admissible"]
     assert all("CHN" not in r for r in barred.stable["roster"])
-    assert len(rosters_containing(CORE, [r for r in load_dataset().region_ids if r not in CORE])) == 1024
+    ten = [r for r in load_dataset().region_ids if r not in CORE][:10]
+    assert len(rosters_containing(CORE, ten)) == 1024
+    with pytest.raises(ModelInputError, match="candidates"):      # 60 regions: 2^60 rosters, refused
+        rosters_containing(CORE, [r for r in load_dataset().region_ids if r not in CORE])
 
 
 def test_buying_power_of_an_external_tariff(bench3):

@@ -56,8 +56,17 @@ def check_roster(members, regions: Sequence[str], core: Sequence[str] = CORE,
 
 
 def rosters_containing(core: Sequence[str], candidates: Sequence[str]) -> list[tuple[str, ...]]:
-    """Every roster ``core ∪ T`` for ``T ⊆ candidates`` (``2^len(candidates)`` rosters)."""
+    """Every roster ``core ∪ T`` for ``T ⊆ candidates`` (``2^len(candidates)`` rosters).
+
+    Raises :class:`ModelInputError` for more than :data:`EXACT_LIMIT` candidates: at country
+    resolution "every other region" is ~60 candidates, 2^60 rosters, which would exhaust memory
+    rather than fail; name the candidates (e.g. a roster's countries) instead.
+    """
     core, candidates = tuple(core), [c for c in candidates if c not in core]
+    if len(candidates) > EXACT_LIMIT:
+        raise ModelInputError("candidates", f"{len(candidates)} regions",
+                              f"at most {EXACT_LIMIT} candidates (2^{len(candidates)} rosters would not fit "
+                              "in memory): pass candidates=, e.g. the countries of a roster")
     out = []
     for k in range(len(candidates) + 1):
         for extra in itertools.combinations(candidates, k):
