@@ -29,6 +29,7 @@ the coverage of every floor, the preferential zone and a stockpile's ``MEMBERS``
 """
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from dataclasses import dataclass
@@ -388,15 +389,22 @@ class EquilibriumModel(ParameterStage):
         if self.zone is None:
             return self._solve_and_read(), {}
         level = self.zone.level if self._current["floor_level"] is None else float(self._current["floor_level"])
-        raw, status, cap = solve_zone(self, level, self._open)
-        from .zone import zone_price
-        zone = {"level": level, "status": status, "cap": cap,
-                "price": zone_price(raw, self.zone_members_idx, self.has_demand, self.zone_reference_idx),
-                "tariff": raw.zone_tariff,
-                "reference": self.zone.reference or "lowest member price",
-                "members": tuple(self.members), "solves": raw.zone["solves"]}
-        raw.zone = zone
-        return raw, zone
+        raw = solve_zone(self, level, self._open)
+        raw.zone.update(reference=self.zone.reference or "lowest member price", members=tuple(self.members))
+        return raw, raw.zone
+
+    @contextlib.contextmanager
+    def _fast_path(self):
+        """Within the block, ``self.problem`` is the Clarabel fast path's stand-in for the built
+        problem (models/fastpath.py: the solver's q and b updated in place), where it applies;
+        otherwise every solve goes through cvxpy's ``Problem.solve``."""
+        from .fastpath import fast_problem
+        problem = self.problem
+        self.problem = fast_problem(self) or problem
+        try:
+            yield
+        finally:
+            self.problem = problem
 
     def solve(self, **updates) -> EquilibriumResult:
         """Solve with the scenario's values, or with the overrides ``updates``.
@@ -425,13 +433,8 @@ class EquilibriumModel(ParameterStage):
         if self.zone is None:
             raw, _ = self._solve_current()
         else:       # the cap's search re-solves many times: through the fast path where it applies
-            from .fastpath import fast_problem
-            problem = self.problem
-            try:
-                self.problem = fast_problem(self) or problem
+            with self._fast_path():
                 raw, _ = self._solve_current()
-            finally:
-                self.problem = problem
         return EquilibriumResult(self.market, self.effective_scenario(), raw,
                                  solver=self.solver, parameters=dict(self._current))
 
@@ -446,23 +449,18 @@ class EquilibriumModel(ParameterStage):
         values, fields = sweep_arguments(name, values, fields, SWEEPABLE)
         saved = self._current[name]
         rows, totals, solver_time = [], [], 0.0
-        from .fastpath import fast_problem
-        problem = self.problem
         start = time.perf_counter()
         try:
-            # With Clarabel, a stand-in for the problem re-solves it by updating only the solver's
-            # q and b (models/fastpath.py); None: every step goes through cvxpy's Problem.solve.
-            self.problem = fast_problem(self) or problem
-            for v in values:
-                self._apply(**{name: v})
-                raw, zone = self._solve_current()
-                solver_time += raw.solve_time
-                table = raw.region_arrays()
-                rows.append(np.column_stack([table[f] for f in fields]))
-                totals.append((raw.objective, raw.stockpile_purchases.sum(), raw.stockpile_price,
-                               raw.zone_tariff, zone.get("status", "")))
+            with self._fast_path():
+                for v in values:
+                    self._apply(**{name: v})
+                    raw, zone = self._solve_current()
+                    solver_time += raw.solve_time
+                    table = raw.region_arrays()
+                    rows.append(np.column_stack([table[f] for f in fields]))
+                    totals.append((raw.objective, raw.stockpile_purchases.sum(), raw.stockpile_price,
+                                   raw.zone_tariff, zone.get("status", "")))
         finally:
-            self.problem = problem
             self._apply(**{name: saved})
         wall = time.perf_counter() - start
         n = self.market.n

@@ -43,7 +43,9 @@ def zone_price(raw, members_idx: list[int], has_demand: np.ndarray, reference: i
 
 def solve_zone(model, level: float, open_cap: float):
     """Solve ``model`` (an :class:`~models.equilibrium.EquilibriumModel` with a preferential
-    floor) so that the zone's price is ``level``; return ``(raw, status, cap)``.
+    floor) so that the zone's price is ``level``; return the raw solution, whose ``zone`` holds
+    the record (level, status, cap, price, tariff, solves) and whose ``solve_time`` sums every
+    re-solve of the search.
 
     The model's ``zone_cap`` parameter is left at the returned cap.
     """
@@ -56,16 +58,23 @@ def solve_zone(model, level: float, open_cap: float):
         raw = model._solve_and_read()
         spent["time"] += raw.solve_time
         spent["solves"] += 1
-        raw.solve_time, raw.zone = spent["time"], {"solves": spent["solves"]}
+        raw.solve_time = spent["time"]
+        return raw
+
+    def record(raw, status: str, cap: float, price: float):
+        raw.zone = {"level": level, "status": status, "cap": cap, "price": price, "tariff": raw.zone_tariff,
+                    "solves": spent["solves"]}
         return raw
 
     raw = at(open_cap)
-    if zone_price(raw, members, has_demand, ref) >= level * (1.0 - PRICE_TOL):
-        return raw, NOT_BINDING, open_cap
+    price = zone_price(raw, members, has_demand, ref)
+    if price >= level * (1.0 - PRICE_TOL):
+        return record(raw, NOT_BINDING, open_cap, price)
     imports_open = float((raw.zone_mask * raw.flows).sum() + (raw.zone_y * raw.stockpile_purchases).sum())
     raw0 = at(0.0)
-    if zone_price(raw0, members, has_demand, ref) < level * (1.0 - PRICE_TOL):
-        return raw0, FAILS, 0.0
+    price = zone_price(raw0, members, has_demand, ref)
+    if price < level * (1.0 - PRICE_TOL):
+        return record(raw0, FAILS, 0.0, price)
 
     def gap(cap: float) -> float:
         return zone_price(at(cap), members, has_demand, ref) - level
@@ -79,4 +88,4 @@ def solve_zone(model, level: float, open_cap: float):
             "zone_price", f"the search for the preferential floor's tariff ended at a zone price of "
             f"{price:.9g} USD/kg for a floor of {level:.9g} (tolerance {10 * PRICE_TOL:g} relative)",
             model.solver)
-    return raw, BINDS, cap
+    return record(raw, BINDS, cap, price)
