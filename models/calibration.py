@@ -18,7 +18,7 @@ model returns the base data (tested).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cvxpy as cp
 import numpy as np
@@ -57,6 +57,11 @@ class Benchmark:
     consumption: pd.Series
     flows: pd.DataFrame
     export_wedge: pd.Series
+    #: ``W0_r``, base supply prices (USD/kg), where supply curves are calibrated; ``None`` in a
+    #: benchmark built by hand (then read off the supply curves at ``S0``).
+    supply_prices: pd.Series | None = None
+    #: Which curve family the benchmark was calibrated with.
+    curve: str = "linear"
 
     def model(self, scenario: Scenario | None = None, **kwargs) -> EquilibriumModel:
         """An :class:`EquilibriumModel` of ``scenario`` (default: the base scenario)."""
@@ -65,6 +70,72 @@ class Benchmark:
 
     def solve(self, scenario: Scenario | None = None, **kwargs):
         return self.model(scenario, **kwargs).solve()
+
+    def recalibrated(self, demand_elasticity=None, supply_elasticity=None,
+                     export_wedge: dict | None = None) -> "Benchmark":
+        """The same base year with new elasticities and (optionally) smaller export wedges.
+
+        Step 3 of the calibration only: every curve is re-calibrated through the same benchmark
+        point ``(P0_r, D0_r)`` / ``(W0_r, S0_r)``; the transportation problem is not solved again
+        (its flows and price differences do not depend on the elasticities). A new export wedge
+        ``g_r`` (USD/kg, ``0 ≤ g_r ≤`` the calibrated wedge) moves that exporter's base price to
+        ``W0_r + (wedge_r − g_r)``; flows are unchanged (a uniform wedge on all of one exporter's
+        arcs does not move them). Elasticities ``None`` keep the current curves' elasticities.
+
+        Use :meth:`models.equilibrium.EquilibriumModel.set_market` to push the new curves into a
+        built model (a re-solve, not a rebuild).
+        """
+        m, regions = self.market, self.market.regions
+        prices, supply_prices = self.prices.copy(), self._supply_prices()
+        wedge = self.export_wedge.copy()
+        scenario = self.base_scenario
+        for region, new in (export_wedge or {}).items():
+            check_regions("export_wedge", region, regions)
+            old = float(self.export_wedge.get(region, 0.0))
+            new = float(new)
+            if not np.isfinite(new) or new < 0 or new > old + 1e-12:
+                raise ModelInputError(f"export_wedge[{region}]", new,
+                                      f"a wedge between 0 and the calibrated {old:g} USD/kg")
+            shift = old - new
+            prices[region] += shift
+            supply_prices[region] += shift
+            wedge[region] = new
+        if export_wedge:
+            taxes = tuple(t for t in scenario.export_taxes if t.origin not in export_wedge)
+            taxes += tuple(ExportTax(r, float(g)) for r, g in export_wedge.items() if g > 0)
+            scenario = scenario.with_policies(export_taxes=taxes)
+
+        def elasticities(given, side):
+            if given is not None:
+                return _series(f"{side}_elasticity", given, regions)
+            curves, price, qty = ((m.demand, self.prices, self.consumption) if side == "demand"
+                                  else (m.supply, self._supply_prices(), self.production))
+            return {r: _elasticity_of(c, price[r], qty[r]) for r, c in curves.items() if c is not None}
+
+        ed, es = elasticities(demand_elasticity, "demand"), elasticities(supply_elasticity, "supply")
+        demand = {r: calibrate_curve(self.curve, "demand", prices[r], self.consumption[r], ed[r])
+                  for r, c in m.demand.items() if c is not None}
+        supply = {r: calibrate_curve(self.curve, "supply", supply_prices[r], self.production[r], es[r])
+                  for r, c in m.supply.items() if c is not None}
+        market = Market(m.mineral, regions, demand, supply, m.transport_cost, label=m.label)
+        return replace(self, market=market, base_scenario=scenario, prices=prices,
+                       supply_prices=supply_prices, export_wedge=wedge)
+
+    def _supply_prices(self) -> pd.Series:
+        if self.supply_prices is not None:
+            return self.supply_prices.copy()
+        w = self.prices.copy()
+        for r, c in self.market.supply.items():
+            if c is not None:
+                w[r] = float(c.price(self.production[r])) if hasattr(c, "intercept") else c.benchmark_price
+        return w
+
+
+def _elasticity_of(curve, price: float, quantity: float) -> float:
+    """The point elasticity of a calibrated curve at its benchmark ``(price, quantity)``."""
+    if hasattr(curve, "elasticity"):
+        return float(curve.elasticity)
+    return float(price / (curve.slope * quantity))
 
 
 def _series(name: str, value, regions) -> pd.Series:
@@ -198,7 +269,7 @@ def calibrate_benchmark(mineral: str, regions, production, consumption, referenc
     market = Market(mineral, regions, demand, supply, transport_cost)
     flows = pd.DataFrame(np.asarray(x.value), index=pd.Index(regions, name="origin"),
                          columns=pd.Index(regions, name="destination")).clip(lower=0.0)
-    return Benchmark(market, scenario, prices, s0, d0, flows, wedge)
+    return Benchmark(market, scenario, prices, s0, d0, flows, wedge, supply_prices, curve)
 
 
 def benchmark_from_dataset(dataset, mineral: str, horizon: str = "long", which: str = "central",

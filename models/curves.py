@@ -217,3 +217,56 @@ def total_area(q: cp.Expression, curves: list) -> cp.Expression:
         return a @ q + cp.sum(cp.multiply(0.5 * b, cp.square(q)))
     return cp.sum(cp.hstack([c.area_expr(q[k]) for k, c in enumerate(curves)]))
 
+
+
+class LinearCurveParameters:
+    """The coefficients of a vector of linear curves as cvxpy Parameters (DPP), for re-solves.
+
+    ``Σ_r A_r(q_r) = a·q + ½ Σ_r b_r q_r²`` with ``a`` the intercepts and ``b`` the slopes. The
+    quadratic term is written through an auxiliary ``u = ρ ∘ q`` with the non-negative Parameter
+    ``ρ_r = √(b_r / β_r)``, where ``β`` are the slopes the problem was built with (constants)::
+
+        ½ Σ_r b_r q_r² = sign · ½ Σ_r |β_r| u_r²,   ρ_r q_r = u_r   (dual |β_r| u_r ≥ 0)
+
+    ``sign`` is −1 for demand and +1 for supply. The objective's quadratic matrix is therefore
+    constant (the Parameters enter the linear term and one row per curve), which keeps the fast
+    path of :mod:`models.fastpath` (Clarabel's data updated in place) available when the curves
+    change; at the built slopes ``ρ = 1`` and the programme is scaled as the plain ``½ β q²``.
+    Written ``ρ ∘ q == u`` (in that order) the equality's dual is ``|β| u ≥ 0`` in cvxpy's
+    convention, like every other constraint of the programme but the trade bill's. (An inequality
+    ``u ≥ ρ ∘ q``, exact in theory, made Clarabel report badly scaled markets unbounded.)
+
+    Parameters
+    ----------
+    q : cvxpy.Variable
+        The quantities, one entry per curve.
+    curves : list of LinearCurve
+        The curves the problem is built with (their slopes are ``β``); also the first values.
+    name : str
+        Prefix of the Parameters' and the auxiliary variable's names.
+    """
+
+    def __init__(self, q: cp.Variable, curves: list, name: str):
+        if not curves or not all(isinstance(c, LinearCurve) for c in curves):
+            raise ModelInputError(f"{name} curves", [type(c).__name__ for c in curves], "LinearCurve objects")
+        self.side = curves[0].side
+        n = len(curves)
+        self.built_slope = np.abs(np.array([c.slope for c in curves], dtype=float))
+        self.intercept = cp.Parameter(n, name=f"{name}_intercept")
+        self.root = cp.Parameter(n, nonneg=True, name=f"{name}_slope_root")
+        self.u = cp.Variable(n, name=f"{name}_curvature")
+        self.constraint = cp.multiply(self.root, q) == self.u
+        sign = -1.0 if self.side == "demand" else 1.0
+        self.area = self.intercept @ q + sign * 0.5 * cp.sum(cp.multiply(self.built_slope, cp.square(self.u)))
+        self.set(curves)
+
+    def set(self, curves: list) -> None:
+        """Push the coefficients of ``curves`` (LinearCurve, one per entry) into the Parameters."""
+        if not all(isinstance(c, LinearCurve) and c.side == self.side for c in curves):
+            raise ModelInputError(f"{self.side} curves", [type(c).__name__ for c in curves],
+                                  f"LinearCurve objects on the {self.side} side")
+        if len(curves) != self.intercept.size:
+            raise ModelInputError(f"{self.side} curves", len(curves), f"{self.intercept.size} curves")
+        self.intercept.value = np.array([c.intercept for c in curves], dtype=float)
+        slope = np.abs(np.array([c.slope for c in curves], dtype=float))
+        self.root.value = np.sqrt(slope / self.built_slope)

@@ -316,6 +316,12 @@ class FastProblem:
         entry.solver = clarabel.DefaultSolver(self._P, c, A, b, self._cones, entry.settings)
         entry.theta_A = theta[self._A_cols].copy()
 
+    def reset(self) -> None:
+        """Drop the Clarabel solvers: the next solve sets one up afresh, so that its answer does
+        not depend on the solves before it (a Monte Carlo draw is then history-free)."""
+        self._solvers.clear()
+        self._last = None
+
     # ------------------------------------------------------------------ solve
     def solve(self, solver: str | None = None, **options) -> float | None:
         """Re-solve at the Parameters' current values; set ``status``, ``value``, ``solver_stats``.
