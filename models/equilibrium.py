@@ -512,6 +512,18 @@ class EquilibriumModel(ParameterStage):
         return EquilibriumResult(self.market, self.effective_scenario(), raw,
                                  solver=self.solver, parameters=dict(self._current))
 
+    def solve_raw(self, **updates) -> tuple[RawSolution, "callable"]:
+        """:meth:`solve` without the labelled result: the certified raw solution (numpy arrays),
+        and a function that builds the :class:`EquilibriumResult` from it when called (pandas
+        tables cost more than the solve on a small market; a Monte Carlo reads them only when a
+        rule needs them)."""
+        self._apply(**updates)
+        with self._fast_path():
+            raw, _ = self._solve_current()
+        market, scenario, parameters = self.market, self.effective_scenario(), dict(self._current)
+        solver = self.solver
+        return raw, lambda: EquilibriumResult(market, scenario, raw, solver=solver, parameters=parameters)
+
     def sweep(self, name: str, values, fields=("border_price", "consumer_price", "producer_price",
                                                  "demand", "supply", "net_exports")) -> "SweepResult":
         """Re-solve the built problem for each value of parameter ``name``.

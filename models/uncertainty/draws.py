@@ -1,0 +1,165 @@
+"""Draws of the uncertain inputs of one mineral's market (the first stage of a Monte Carlo sweep).
+
+Which inputs are uncertain, and over which range, is read from ``data/``:
+
+* **elasticities** (``elasticities.csv``): one ``low, central, high`` row per mineral, side and
+  horizon. Drawn per region and side (``by_region=True``: each region's curve gets its own draw
+  from the mineral's range; ``False``: one draw per side shared by every region).
+* **China's producer subsidy** (``subsidies.csv``: ``low, usd_per_kg, high``): the extra subsidy
+  of a flood (the ``subsidy`` of the price-floor chapter).
+* **the base-year price gap** (China's domestic price below the ex-China price, encoded as
+  China's base export wedge): ``data/prices.csv`` gives one observed quote and no range. The range
+  drawn is an **assumption**: a share ``g`` of today's gap, ``0 ≤ g ≤ 1``, because
+  ``data/README.md`` notes that the ex-China premium is recent and unstable (Benchmark put the
+  European price *below* China's in July 2025); a negative gap would be an export subsidy, which
+  the calibration does not encode, so the range stops at no gap.
+* **disruption probabilities** (``disruptions.csv``) have one value each and no range, and no
+  verdict graded on an equilibrium solve uses them: they are listed in :data:`NOT_DRAWN`.
+
+Distributions. Each input with ``low, central, high`` is drawn from the **triangular**
+distribution with those minimum, mode and maximum. The data give three points and nothing about
+the shape: the triangular distribution uses exactly those three numbers, keeps every draw inside
+the documented range, and puts most weight near the central value, which the sources treat as
+the best guess (a uniform would give the extremes as much weight as the centre; a normal or
+log-normal would need a spread the data do not give and would leave the range). Where the
+central value is the low end (a subsidy whose low is 0 and central is small), the triangle leans
+on it. The price-gap share is uniform on ``[0, 1]`` (no central value is given beyond today's quote,
+which is the range's end).
+
+Reproducibility. All draws of a sweep are made at once from ``numpy.random.default_rng(seed)``
+before any batching, in a fixed order of columns, so the table of inputs depends on ``seed`` and
+``n`` only, never on the number of workers or the batch size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ModelInputError
+
+#: Inputs that can vary, in the order their draws are made.
+INPUTS = ("elasticities", "subsidy", "price_gap")
+#: Uncertain inputs in ``data/`` that a sweep does not draw, and why.
+NOT_DRAWN = {
+    "disruption probabilities": "data/disruptions.csv gives one annual probability per scenario and no "
+                                "range; they enter the stockpile's insurance model, not one equilibrium solve",
+}
+
+
+@dataclass(frozen=True)
+class Range:
+    """A triangular range ``low ≤ mode ≤ high`` (``low == high`` is a point)."""
+
+    low: float
+    mode: float
+    high: float
+    source: str = ""
+
+    def __post_init__(self):
+        vals = (self.low, self.mode, self.high)
+        if not all(np.isfinite(v) for v in vals) or not self.low <= self.mode <= self.high:
+            raise ModelInputError("range", vals, "finite numbers with low <= central <= high")
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.high == self.low:
+            return np.full(n, self.low)
+        return rng.triangular(self.low, self.mode, self.high, size=n)
+
+
+@dataclass(frozen=True)
+class InputRanges:
+    """The ranges of one mineral's uncertain inputs, read from the dataset.
+
+    Attributes
+    ----------
+    mineral, horizon : str
+    demand, supply : dict region -> Range
+        Elasticity ranges of the regions with a demand or a supply curve.
+    subsidy : Range
+        China's extra producer subsidy, USD/kg.
+    price_gap : Range
+        Share of the observed base-year price gap kept as China's export wedge (assumption, 0–1).
+    observed_gap : float
+        China's calibrated export wedge, USD/kg (0 when the data quote no domestic price).
+    """
+
+    mineral: str
+    horizon: str
+    demand: dict
+    supply: dict
+    subsidy: Range
+    price_gap: Range
+    observed_gap: float
+    sources: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_dataset(cls, dataset, benchmark, horizon: str = "long", china: str = "CHN") -> "InputRanges":
+        """Ranges for ``benchmark``'s mineral from ``dataset`` (``models.data.Dataset``)."""
+        m = benchmark.market
+        if horizon not in ("short", "long"):
+            raise ModelInputError("horizon", horizon, "'short' or 'long'")
+        el = dataset.elasticities
+        sides = {}
+        for side in ("demand", "supply"):
+            row = el[(el["mineral"] == m.mineral) & (el["side"] == side) & (el["horizon"] == horizon)]
+            if len(row) != 1:
+                raise ModelInputError(f"elasticities.csv[{m.mineral}, {side}, {horizon}]", len(row), "one row")
+            r = row.iloc[0]
+            rng = Range(float(r["low"]), float(r["central"]), float(r["high"]), str(r["source"]))
+            curves = m.demand if side == "demand" else m.supply
+            sides[side] = {reg: rng for reg in m.regions if curves.get(reg) is not None}
+        sub = dataset.subsidies
+        row = sub[(sub["region"] == china) & (sub["mineral"] == m.mineral)]
+        subsidy = (Range(float(row["low"].iloc[0]), float(row["usd_per_kg"].iloc[0]), float(row["high"].iloc[0]),
+                         str(row["source"].iloc[0])) if len(row) else Range(0.0, 0.0, 0.0, "no subsidy in data"))
+        gap = float(benchmark.export_wedge.get(china, 0.0))
+        price_gap = Range(0.0, 1.0, 1.0, "assumption: 0 to today's gap") if gap > 0 else Range(1.0, 1.0, 1.0)
+        return cls(m.mineral, horizon, sides["demand"], sides["supply"], subsidy, price_gap, gap)
+
+
+def draw_inputs(ranges: InputRanges, n: int, seed: int, vary=INPUTS, by_region: bool = True) -> pd.DataFrame:
+    """``n`` seeded draws of the inputs named in ``vary``; the others stay at their central value.
+
+    Returns a DataFrame with one row per draw: ``draw`` (0..n-1), ``ed_<region>`` and
+    ``es_<region>`` (elasticities), ``subsidy`` (USD/kg, China's extra subsidy) and
+    ``price_gap_share`` (share of today's gap kept as China's export wedge, 0–1).
+    """
+    n = int(n)
+    if n < 1:
+        raise ModelInputError("draws", n, "a positive number of draws")
+    unknown = [v for v in vary if v not in INPUTS]
+    if unknown:
+        raise ModelInputError("vary", unknown, f"a list of inputs among {list(INPUTS)}")
+    rng = np.random.default_rng(seed)
+    cols: dict[str, np.ndarray] = {"draw": np.arange(n)}
+    for side, prefix in (("demand", "ed"), ("supply", "es")):
+        regs = getattr(ranges, side)
+        if "elasticities" not in vary:
+            for reg, r in regs.items():
+                cols[f"{prefix}_{reg}"] = np.full(n, r.mode)
+            continue
+        if by_region:
+            for reg, r in regs.items():
+                cols[f"{prefix}_{reg}"] = r.draw(rng, n)
+        elif regs:
+            common = next(iter(regs.values())).draw(rng, n)
+            for reg in regs:
+                cols[f"{prefix}_{reg}"] = common
+    cols["subsidy"] = ranges.subsidy.draw(rng, n) if "subsidy" in vary else np.full(n, ranges.subsidy.mode)
+    cols["price_gap_share"] = (ranges.price_gap.draw(rng, n) if "price_gap" in vary
+                               else np.full(n, ranges.price_gap.mode))
+    return pd.DataFrame(cols)
+
+
+def draw_ranges_table(ranges: InputRanges) -> pd.DataFrame:
+    """One row per drawn column: its low, central and high value and where they come from."""
+    rows = []
+    for side, prefix in (("demand", "ed"), ("supply", "es")):
+        for reg, r in getattr(ranges, side).items():
+            rows.append((f"{prefix}_{reg}", r.low, r.mode, r.high, "triangular", "data/elasticities.csv"))
+    s, g = ranges.subsidy, ranges.price_gap
+    rows.append(("subsidy", s.low, s.mode, s.high, "triangular", "data/subsidies.csv"))
+    rows.append(("price_gap_share", g.low, g.mode, g.high, "uniform", "assumption (see models.uncertainty.draws)"))
+    return pd.DataFrame(rows, columns=["input", "low", "central", "high", "distribution", "source"])

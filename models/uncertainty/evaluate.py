@@ -1,0 +1,245 @@
+"""Evaluating draws (the second stage of a Monte Carlo sweep): re-solve, then apply the verdict rules.
+
+:class:`SweepSpec` is everything a sweep fixes (a small frozen record that pickles, so a Dask task
+can carry it). :class:`Evaluator` turns it into the calibrated benchmark and the models the chosen
+rules need, **built once**; :meth:`Evaluator.evaluate` then takes one draw of the inputs and, for
+each model:
+
+1. re-calibrates the curves through the same base year at the drawn elasticities and export
+   wedge (:meth:`models.calibration.Benchmark.recalibrated`, no transportation problem solved);
+2. pushes them into the built problem (:meth:`models.equilibrium.EquilibriumModel.set_market`),
+   the smaller wedge entering as an export discount on China's arcs;
+3. re-solves (every solution certified) through the Clarabel fast path, set up afresh at the
+   draw's first solve (:meth:`models.fastpath.FastProblem.reset`) so that a draw's numbers do not
+   depend on which draws the same process solved before: a sweep gives the same table whatever
+   the number of workers or the batch size.
+
+A draw whose solve fails (a typed error of :mod:`models.errors`) gets empty verdicts and the
+error's message in ``error``; the sweep goes on.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..calibration import benchmark_from_dataset
+from ..errors import ModelInputError, SolverError
+from ..fastpath import fast_problem
+from ..insurance_data import vault_budgets
+from ..policies import Bloc, CfdFloor, GuaranteedPrice, PreferentialFloor, ProducerSubsidy, StockpileFloor
+from ..trade_costs import policy_trade_costs
+from .draws import INPUTS, InputRanges, draw_inputs
+from .rules import FloorSetting, RuleContext, get_rules
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """What a sweep holds fixed; the defaults are the price-floor chapter's.
+
+    Attributes
+    ----------
+    mineral : str
+    draws : int
+        Number of draws.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    vary : tuple of str
+        Inputs drawn (:data:`models.uncertainty.draws.INPUTS`); the others stay central.
+    rules : tuple of str
+        Names of registered rules (:data:`models.uncertainty.rules.RULES`).
+    horizon : {"short", "long"}
+        Elasticity horizon of ``data/elasticities.csv``.
+    by_region : bool
+        One elasticity draw per region and side (``True``) or one per side for every region.
+    roster : str
+        The bloc, a roster of ``data/rosters.csv``; ``members`` (region ids) overrides it.
+    floor : float or None
+        C25's floor (USD/kg); ``None``: the floor in ``data/floors.csv``, else NdPr's markup over
+        the reference price applied to this mineral's reference price (as the chapter).
+    market_floor_markup : float
+        The market-value floor of C09, C12, C13 over the reference price.
+    stockpile_location : str
+    vault_total_musd : float
+        Project Vault's size; the mineral's budget follows ``models.insurance_data.vault_budgets``.
+    shield_threshold : float
+    china : str
+    """
+
+    mineral: str = "ndpr"
+    draws: int = 1000
+    seed: int = 0
+    vary: tuple = INPUTS
+    rules: tuple = ("C25",)
+    horizon: str = "long"
+    by_region: bool = True
+    roster: str = "core"
+    members: tuple | None = None
+    floor: float | None = None
+    market_floor_markup: float = 1.0
+    stockpile_location: str = "USA"
+    vault_total_musd: float = 12000.0
+    shield_threshold: float = 0.9
+    china: str = "CHN"
+
+    def key(self) -> tuple:
+        """Everything but the number of draws and the seed: what a worker's cached evaluator depends on."""
+        d = asdict(self)
+        d.pop("draws"), d.pop("seed")
+        return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in d.items()))
+
+
+def _instrument(name: str) -> str:
+    return name.split("@")[0]
+
+
+class Evaluator:
+    """The models of one :class:`SweepSpec`, built once; :meth:`evaluate` solves one draw.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+    dataset : models.data.Dataset, optional
+        Default: ``models.data.load_dataset()``.
+    """
+
+    def __init__(self, spec: SweepSpec, dataset=None):
+        from ..data import load_dataset
+        ds = dataset if dataset is not None else load_dataset()
+        self.spec = spec
+        self.rules = get_rules(spec.rules)
+        self.bench = benchmark_from_dataset(ds, spec.mineral, horizon=spec.horizon, which="central")
+        self.ranges = InputRanges.from_dataset(ds, self.bench, spec.horizon, spec.china)
+        regions = list(ds.region_ids)
+        members = tuple(spec.members) if spec.members else ds.roster(spec.roster)
+        unknown = [r for r in members if r not in regions]
+        if unknown or not members:
+            raise ModelInputError("members", list(members), f"region ids among {regions}")
+        if spec.china in members:
+            raise ModelInputError("china", spec.china, "a region outside the bloc")
+        ref = ds.price(spec.mineral, "reference")
+        floors = ds.floors.set_index("mineral")["level_usd_per_kg"]
+        if spec.floor is not None:
+            f = float(spec.floor)
+        elif spec.mineral in floors.index:
+            f = float(floors[spec.mineral])
+        else:
+            f = float(floors["ndpr"]) / ds.price("ndpr", "reference") * ref
+        sub = ds.subsidies[(ds.subsidies["region"] == spec.china) & (ds.subsidies["mineral"] == spec.mineral)]
+        probe = float(sub["high"].iloc[0]) if len(sub) else 0.0
+        budget = float(vault_budgets(ds, total=spec.vault_total_musd)["budget_musd"].get(spec.mineral, 0.0))
+        common = dict(bloc=Bloc(members, 0.0), subsidies=ProducerSubsidy(spec.china, 1.0))
+        scenarios = {"none": (), "pref": PreferentialFloor(f), "guar": GuaranteedPrice(members, f),
+                     "cfd": CfdFloor(members, f),
+                     "stock_all": StockpileFloor(spec.stockpile_location, f, budget),
+                     "stock_members": StockpileFloor(spec.stockpile_location, f, budget, eligible_origins=members)}
+        self.needs = sorted({s for rule in self.rules for s in rule.needs})
+        base = self.bench.base_scenario
+        self.models = {"baseline": self.bench.model()} if "baseline" in self.needs else {}
+        for k in sorted({_instrument(s) for s in self.needs} - {"baseline"}):
+            self.models[k] = self.bench.model(base.extend(name=k, floors=scenarios[k], **common))
+        tau, _ = policy_trade_costs(self.bench.market, base.extend(**common), self.bench.prices)
+        idx = [regions.index(r) for r in members]
+        self.setting = FloorSetting(members, spec.china, tuple(r for r in regions if r not in members
+                                                              and r != spec.china),
+                                    f, spec.market_floor_markup * ref, probe, spec.shield_threshold,
+                                    float(tau[np.ix_(idx, idx)].max()))
+        self.budget = budget
+
+    @staticmethod
+    def ranges_for(spec: SweepSpec, dataset) -> InputRanges:
+        """The input ranges of ``spec``'s mineral (what the draws need, without building models)."""
+        bench = benchmark_from_dataset(dataset, spec.mineral, horizon=spec.horizon, which="central")
+        return InputRanges.from_dataset(dataset, bench, spec.horizon, spec.china)
+
+    # ------------------------------------------------------------------ one draw
+    def _levels(self, name: str, subsidy: float) -> dict:
+        s = self.setting
+        if name == "baseline":
+            return {}
+        where = name.split("@")[1]
+        level = s.floor if where.startswith("floor") else s.market_floor
+        extra = subsidy if where.endswith("+flood") else s.probe_subsidy if where.endswith("+probe") else 0.0
+        return {"floor_level": level, "subsidy": extra, "budget": self.budget}
+
+    def _set_draw(self, row) -> dict:
+        """Push the draw's curves and wedge into every model; return the export discounts."""
+        regions = self.bench.market.regions
+        m = self.bench.market
+        ed = {r: float(row[f"ed_{r}"]) for r in regions if m.demand_curve(r) is not None}
+        es = {r: float(row[f"es_{r}"]) for r in regions if m.supply_curve(r) is not None}
+        china, gap = self.spec.china, self.ranges.observed_gap
+        wedge = {china: gap * float(row["price_gap_share"])} if gap > 0 else None
+        bench = self.bench.recalibrated(pd.Series(ed).reindex(regions).fillna(-1.0),
+                                        pd.Series(es).reindex(regions).fillna(1.0), export_wedge=wedge)
+        discount = gap - (wedge or {}).get(china, gap)
+        discounts = {(china, r): discount for r in regions if r != china} if discount > 0 else None
+        for model in self.models.values():
+            model.set_market(bench.market, benchmark_prices=self.bench.prices)
+            fast = fast_problem(model)
+            if fast is not None:
+                fast.reset()            # Clarabel set up afresh at the draw's first solve
+        return discounts
+
+    def evaluate(self, row) -> dict:
+        """Solve one draw (a mapping with the columns of :func:`draw_inputs`); return its table row."""
+        out = {k: (int(v) if k == "draw" else float(v)) for k, v in dict(row).items()}
+        try:
+            discounts = self._set_draw(row)
+            subsidy = float(row["subsidy"])
+
+            def solve(name):
+                model = self.models[_instrument(name)]
+                return model.solve_raw(export_discounts=discounts, **self._levels(name, subsidy))
+            ctx = RuleContext(self.setting, self.bench.market.regions, solve)
+            for rule in self.rules:
+                outcome = rule(ctx)
+                out[f"{rule.name}_verdict"] = outcome.verdict
+                for key, value in outcome.numbers.items():
+                    out[f"{rule.name}_{key}"] = float(value)
+            out["error"] = ""
+        except SolverError as exc:        # InfeasibleError, InaccurateSolutionError, ... included
+            out["error"] = f"{type(exc).__name__}: {exc}"
+        return out
+
+    def evaluate_many(self, draws: pd.DataFrame) -> list[dict]:
+        return [self.evaluate(row) for row in draws.to_dict("records")]
+
+
+def tidy(rows: list[dict], spec: SweepSpec, register: pd.Series | None = None) -> pd.DataFrame:
+    """The sweep's table: one row per draw sorted by ``draw``, with ``<rule>_holds`` (the rule's
+    verdict equals the register's, ``data/claims.csv``) beside each ``<rule>_verdict``."""
+    table = pd.DataFrame(rows).sort_values("draw", kind="stable").reset_index(drop=True)
+    for rule in get_rules(spec.rules):
+        col = f"{rule.name}_verdict"
+        if col not in table:
+            table[col] = None
+        expected = None if register is None else register.get(rule.claim)
+        if expected is not None:
+            holds = (table[col] == expected).astype(object)
+            holds[table[col].isna()] = None
+            table.insert(table.columns.get_loc(col) + 1, f"{rule.name}_holds", holds)
+    if "error" in table:
+        table["error"] = table["error"].fillna("")
+        table = table[[c for c in table.columns if c != "error"] + ["error"]]
+    return table
+
+
+def run_serial(spec: SweepSpec, dataset=None, progress: bool = False) -> pd.DataFrame:
+    """The sweep in this process, draw after draw (the reference a distributed run must equal)."""
+    from ..data import load_dataset
+    ds = dataset if dataset is not None else load_dataset()
+    ev = Evaluator(spec, ds)
+    draws = draw_inputs(ev.ranges, spec.draws, spec.seed, spec.vary, spec.by_region)
+    records = draws.to_dict("records")
+    if progress:
+        from tqdm import tqdm
+        records = tqdm(records, desc=f"{spec.mineral}: draws", unit="draw")
+    rows = [ev.evaluate(r) for r in records]
+    return tidy(rows, spec, register_verdicts(ds))
+
+
+def register_verdicts(dataset) -> pd.Series:
+    """The register's verdict of each claim (``data/claims.csv``), by claim id."""
+    return dataset.claims.set_index("id")["verdict"]
