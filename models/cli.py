@@ -7,6 +7,9 @@
     cmbloc chapter NAME -p KEY=VALUE ... -o OUT.ipynb
                                      re-run a chapter with your own parameters
     cmbloc chapter NAME --list       list a chapter's parameters and their defaults
+    cmbloc sweep FILE.yaml           Monte Carlo over the uncertain inputs: each verdict rule per
+                                     draw, one CSV row per draw (local Dask cluster, or
+                                     --scheduler ADDRESS, or --workers 0 for no Dask)
 
 A scenario file with a ``sweep`` section re-solves one built problem for each value.
 
@@ -65,17 +68,17 @@ def check_output_folder(out: str | Path, force: bool) -> Path:
     return out
 
 
-def check_output_file(output: str | Path, force: bool, suffix: str = ".ipynb") -> Path:
+def check_output_file(output: str | Path, force: bool, suffix: str = ".ipynb", field: str = "-o") -> Path:
     """Refuse an output file that exists unless ``force``, is a folder, or lies in no folder."""
     output = Path(output)
     if output.suffix != suffix:
-        raise ModelInputError("-o", str(output), f"a file name ending in {suffix}")
+        raise ModelInputError(field, str(output), f"a file name ending in {suffix}")
     if output.is_dir():
-        raise ModelInputError("-o", str(output), "a file (this path is a folder)")
+        raise ModelInputError(field, str(output), "a file (this path is a folder)")
     if not output.parent.is_dir():
-        raise ModelInputError("-o", str(output), f"a file in an existing folder ({output.parent} does not exist)")
+        raise ModelInputError(field, str(output), f"a file in an existing folder ({output.parent} does not exist)")
     if output.exists() and not force:
-        raise ModelInputError("-o", str(output), "a new file (it exists; give --force to replace it)")
+        raise ModelInputError(field, str(output), "a new file (it exists; give --force to replace it)")
     return output
 
 
@@ -168,6 +171,51 @@ def _cmd_chapter(args) -> int:
     return 0
 
 
+def _write_csv(frame: pd.DataFrame, output: Path) -> None:
+    """Write ``frame`` to a temporary file beside ``output``, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    os.close(fd)
+    try:
+        frame.to_csv(tmp, index=False)
+        os.replace(tmp, output)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _cmd_sweep(args) -> int:
+    from .uncertainty.scaleout import run_sweep
+    from .uncertainty.sweep_file import load_sweep_file
+    ds = load_dataset(args.data)
+    sweep = load_sweep_file(args.file, ds)
+    output = check_output_file(args.out or sweep.output, args.force, suffix=".csv",
+                               field="--out" if args.out else f"{sweep.path}: sweep.output")
+    if args.workers is not None and args.workers < 0:
+        raise ModelInputError("--workers", args.workers, "a non-negative number of worker processes (0: no Dask)")
+    batch = args.batch_size or sweep.batch_size
+    if batch < 1:
+        raise ModelInputError("--batch-size", batch, "a positive number of draws per task")
+    spec = sweep.spec
+    where = f"the scheduler at {args.scheduler}" if args.scheduler else (
+        "this process (no Dask)" if args.workers == 0 else f"a local cluster of {args.workers or os.cpu_count()} workers")
+    print(f"# {sweep.name}: {spec.mineral}, {spec.draws} draws (seed {spec.seed}) of {', '.join(spec.vary) or 'nothing'}; "
+          f"rules {', '.join(spec.rules)}; on {where}")
+    timings: dict = {}
+    table = run_sweep(spec, n_workers=args.workers, scheduler=args.scheduler, batch_size=batch,
+                      progress=not args.no_progress, timings=timings)
+    _write_csv(table, output)
+    failed = int((table["error"] != "").sum()) if "error" in table else 0
+    print(f"{len(table)} draws in {timings.get('compute', 0.0):.1f} s"
+          f" (+{timings.get('startup', 0.0):.1f} s to start workers); {failed} failed to solve")
+    for rule in spec.rules:
+        col = f"{rule}_holds"
+        if col in table:
+            held = table[col].dropna()
+            share = float(held.astype(bool).mean()) if len(held) else float("nan")
+            print(f"{rule}: the register's verdict holds in {share:.1%} of {len(held)} solved draws")
+    print(f"wrote {output}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cmbloc", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=None, help="data directory (default: the repository's data/)")
@@ -184,9 +232,19 @@ def main(argv: list[str] | None = None) -> int:
     chapter.add_argument("-o", "--output", help="where to write the executed notebook")
     chapter.add_argument("--list", action="store_true", help="list the chapter's parameters")
     chapter.add_argument("--force", action="store_true", help="replace an existing output file")
+    sweep = sub.add_parser("sweep", help="Monte Carlo over the uncertain inputs: every verdict rule per draw")
+    sweep.add_argument("file", help="a YAML sweep file (see scenarios/sweep_ndpr.yaml)")
+    sweep.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
+    sweep.add_argument("--workers", type=int, default=None,
+                       help="worker processes of the local cluster (default: the CPUs; 0: no Dask)")
+    sweep.add_argument("--batch-size", type=int, default=None, help="draws per task (default: the file's)")
+    sweep.add_argument("--out", help="the CSV file to write (default: the file's 'output')")
+    sweep.add_argument("--force", action="store_true", help="replace an existing output file")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:
-        return {"data": _cmd_data, "run": _cmd_run, "chapter": _cmd_chapter}[args.command](args)
+        return {"data": _cmd_data, "run": _cmd_run, "chapter": _cmd_chapter,
+                "sweep": _cmd_sweep}[args.command](args)
     except (DataValidationError, ScenarioError, ModelInputError, SolverError, RerunError) as exc:
         print(f"cmbloc: error: {exc}", file=sys.stderr)
         return 2
