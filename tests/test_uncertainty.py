@@ -1,0 +1,195 @@
+"""The Monte Carlo engine (models/uncertainty) and curves as Parameters of the built problem.
+
+Small numbers of draws throughout: what is tested is reproducibility, ranges, the rules' logic
+and the plumbing (Dask, the command line), not the verdicts' shares.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models import Bloc, ModelInputError, PreferentialFloor, benchmark_from_dataset
+from models.cli import main as cli
+from models.data import load_dataset
+from models.synthetic import synthetic_benchmark
+from models.uncertainty import (RULES, Evaluator, Rule, RuleOutcome, SweepSpec, draw_inputs, get_rules,
+                                register, run_serial)
+from models.uncertainty.scaleout import run_sweep
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return load_dataset()
+
+
+@pytest.fixture(scope="module")
+def c25(ds):
+    return Evaluator(SweepSpec(rules=("C25",)), ds)
+
+
+# ----------------------------------------------------------------------------- curves as parameters
+def test_new_curves_are_a_resolve_equal_to_a_fresh_build(ds):
+    bench = benchmark_from_dataset(ds, "ndpr")
+    scenario = bench.base_scenario.extend(bloc=Bloc(("USA", "EU", "JPN")), floors=PreferentialFloor(110.0))
+    model = bench.model(scenario)
+    model.solve()
+    problem = model.problem
+    short = bench.recalibrated(ds.elasticity("ndpr", "demand", "short", "low"),
+                               ds.elasticity("ndpr", "supply", "short", "low"))
+    model.set_market(short.market)
+    again = model.solve()
+    assert model.problem is problem                      # not rebuilt
+    fresh = benchmark_from_dataset(ds, "ndpr", horizon="short", which="low").model(scenario).solve()
+    for col in ("border_price", "supply_price", "demand", "supply"):
+        scale = max(1.0, float(fresh.regions[col].abs().max()))
+        assert np.abs(again.regions[col] - fresh.regions[col]).max() <= 1e-8 * scale, col
+
+
+def test_recalibrated_benchmark_still_replicates_the_base_year(ds):
+    bench = benchmark_from_dataset(ds, "ndpr")
+    moved = bench.recalibrated(-0.3, 0.5, export_wedge={"CHN": 0.5 * bench.export_wedge["CHN"]})
+    base = moved.solve()
+    assert np.allclose(base.regions["supply"], moved.production, atol=1e-6)
+    assert np.allclose(base.regions["demand"], moved.consumption, atol=1e-6)
+    assert base.regions.loc["CHN", "supply_price"] == pytest.approx(moved.prices["CHN"], rel=1e-7)
+    with pytest.raises(ModelInputError, match="export_wedge"):
+        bench.recalibrated(export_wedge={"CHN": 2 * bench.export_wedge["CHN"]})
+
+
+def test_isoelastic_curves_cannot_be_changed_in_a_built_model():
+    bench = synthetic_benchmark(5, seed=3, curve="isoelastic")
+    model = bench.model()
+    with pytest.raises(ModelInputError, match="constant-elasticity"):
+        model.set_market(bench.market)
+
+
+# ----------------------------------------------------------------------------- draws
+def test_draws_are_seeded_and_reproducible(c25):
+    a = draw_inputs(c25.ranges, 50, seed=7)
+    pd.testing.assert_frame_equal(a, draw_inputs(c25.ranges, 50, seed=7), check_exact=True)
+    assert not a.equals(draw_inputs(c25.ranges, 50, seed=8))
+
+
+def test_draws_stay_within_the_ranges_of_the_data(c25, ds):
+    r = c25.ranges
+    d = draw_inputs(r, 3000, seed=1)
+    el = ds.elasticities.set_index(["mineral", "side", "horizon"]).loc[("ndpr", "demand", "long")]
+    for col in [c for c in d if c.startswith("ed_")]:
+        assert d[col].between(el["low"], el["high"]).all(), col
+    es = ds.elasticities.set_index(["mineral", "side", "horizon"]).loc[("ndpr", "supply", "long")]
+    for col in [c for c in d if c.startswith("es_")]:
+        assert d[col].between(es["low"], es["high"]).all(), col
+    sub = ds.subsidies.set_index(["region", "mineral"]).loc[("CHN", "ndpr")]
+    assert d["subsidy"].between(sub["low"], sub["high"]).all()
+    assert d["price_gap_share"].between(0.0, 1.0).all()
+    # triangular: the mean is (low + central + high) / 3
+    assert d["subsidy"].mean() == pytest.approx((sub["low"] + sub["usd_per_kg"] + sub["high"]) / 3, rel=0.05)
+
+
+def test_inputs_not_varied_stay_central_and_one_draw_per_side_is_shared(c25):
+    d = draw_inputs(c25.ranges, 20, seed=2, vary=("subsidy",))
+    assert (d["ed_USA"] == c25.ranges.demand["USA"].mode).all()
+    assert (d["price_gap_share"] == 1.0).all()
+    shared = draw_inputs(c25.ranges, 20, seed=2, by_region=False)
+    assert (shared["ed_USA"] == shared["ed_EU"]).all() and (shared["es_CHN"] == shared["es_USA"]).all()
+    with pytest.raises(ModelInputError, match="vary"):
+        draw_inputs(c25.ranges, 5, seed=1, vary=("disruptions",))
+
+
+# ----------------------------------------------------------------------------- rules
+def test_central_draw_gives_the_chapters_c25_numbers(c25, ds):
+    row = draw_inputs(c25.ranges, 1, seed=0, vary=()).iloc[0]
+    out = c25.evaluate(row)
+    bench = benchmark_from_dataset(ds, "ndpr")
+    members = ("USA", "EU", "JPN")
+    pref = bench.model(bench.base_scenario.extend(bloc=Bloc(members), floors=PreferentialFloor(110.0))).solve()
+    base = bench.solve()
+    change = float(pref.regions.loc[list(members), "supply"].sum() - base.regions.loc[list(members), "supply"].sum())
+    assert out["C25_zone_supply_change_kt"] == pytest.approx(change, rel=1e-6)
+    assert out["C25_verdict"] == ds.claims.set_index("id").loc["C25", "verdict"]
+
+
+def test_a_rule_that_can_fail_does_fail(ds):
+    # a bloc that produces nothing: the floor cannot expand production across the zone
+    ev = Evaluator(SweepSpec(rules=("C25",), members=("JPN", "KOR")), ds)
+    out = ev.evaluate(draw_inputs(ev.ranges, 1, seed=0, vary=()).iloc[0])
+    assert out["C25_verdict"] == "not supported" and out["C25_zone_supply_change_kt"] <= 1e-9
+    # no flood (China's extra subsidy 0): nothing for the floor to stop, C13 is not supported
+    ev13 = Evaluator(SweepSpec(rules=("C13",)), ds)
+    row = draw_inputs(ev13.ranges, 1, seed=0, vary=()).iloc[0].copy()
+    row["subsidy"] = 0.0
+    out = ev13.evaluate(row)
+    assert out["C13_verdict"] == "not supported" and out["C13_problem"] == 0.0
+
+
+def test_rule_registry_is_public_and_checked():
+    assert {"C09", "C12", "C13", "C25"} <= set(RULES)
+    rule = Rule("test_zone_output", "C25", ("pref@floor",),
+                lambda ctx: RuleOutcome("supported", {"n": 1.0}))
+    assert register(rule) is rule and get_rules(["test_zone_output"]) == [rule]
+    RULES.pop("test_zone_output")
+    with pytest.raises(ModelInputError, match="rules"):
+        get_rules(["C99"])
+    with pytest.raises(ModelInputError, match="needs"):
+        register(Rule("bad", "C25", ("pref@nowhere",), lambda ctx: None))
+    with pytest.raises(ModelInputError, match="verdict"):
+        RuleOutcome("probably")
+
+
+# ----------------------------------------------------------------------------- serial and Dask
+def test_serial_run_is_reproducible_and_equals_two_dask_workers(ds):
+    spec = SweepSpec(draws=6, seed=11, rules=("C25",))
+    serial = run_serial(spec, ds)
+    assert list(serial["draw"]) == list(range(6)) and (serial["error"] == "").all()
+    pd.testing.assert_frame_equal(serial, run_serial(spec, ds), check_exact=True)
+    timings = {}
+    dask = run_sweep(spec, n_workers=2, batch_size=2, progress=False, timings=timings)
+    pd.testing.assert_frame_equal(serial, dask, check_exact=True)
+    assert timings["compute"] > 0
+
+
+# ----------------------------------------------------------------------------- command line
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_cli_sweep_writes_once_and_replaces_only_with_force(tmp_path, capsys):
+    out = tmp_path / "draws.csv"
+    f = _write(tmp_path / "s.yaml", f"mineral: ndpr\ndraws: 2\nseed: 1\nrules: [C25]\noutput: {out}\n")
+    assert cli(["sweep", f, "--workers", "0", "--no-progress"]) == 0
+    first = pd.read_csv(out)
+    assert len(first) == 2 and "C25_verdict" in first and "C25_holds" in first
+    assert cli(["sweep", f, "--workers", "0", "--no-progress"]) == 2
+    assert "give --force" in capsys.readouterr().err
+    assert cli(["sweep", f, "--workers", "0", "--no-progress", "--force"]) == 0
+    pd.testing.assert_frame_equal(first, pd.read_csv(out))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["draws.csv", "s.yaml"]    # no temporary left
+
+
+@pytest.mark.parametrize("body, field, shown", [
+    ("mineral: ndpr\noutput: a.csv\ndraws: 'ten'\n", "sweep.draws", "'ten'"),
+    ("mineral: ndpr\noutput: a.csv\ndraw: 10\n", "sweep.draw", "no such key"),
+    ("mineral: unobtainium\noutput: a.csv\n", "sweep.mineral", "'unobtainium'"),
+    ("mineral: ndpr\noutput: a.csv\nrules: [C99]\n", "sweep.rules", "C25"),
+    ("mineral: ndpr\noutput: a.csv\nvary: [disruptions]\n", "sweep.vary[0]", "'disruptions'"),
+    ("mineral: ndpr\noutput: a.txt\n", "sweep.output", ".csv"),
+    ("mineral: ndpr\noutput: a.csv\nbloc: {roster: nobody}\n", "sweep.bloc.roster", "'nobody'"),
+    ("mineral: ndpr\n", "sweep.output", "missing"),
+])
+def test_cli_sweep_reports_bad_files_without_a_traceback(tmp_path, capsys, body, field, shown):
+    f = _write(tmp_path / "bad.yaml", body)
+    assert cli(["sweep", f, "--workers", "0", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cmbloc: error:") and "Traceback" not in err
+    assert str(tmp_path / "bad.yaml") in err and field in err and shown in err
+
+
+def test_cli_sweep_refuses_an_unreachable_scheduler_and_a_missing_file(tmp_path, capsys):
+    f = _write(tmp_path / "s.yaml", f"mineral: ndpr\ndraws: 2\noutput: {tmp_path / 'x.csv'}\n")
+    assert cli(["sweep", f, "--scheduler", "tcp://127.0.0.1:9", "--no-progress"]) == 2
+    assert "scheduler" in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()
+    assert cli(["sweep", str(tmp_path / "none.yaml")]) == 2
+    assert "no such sweep file" in capsys.readouterr().err
