@@ -80,7 +80,8 @@ class Benchmark:
         (its flows and price differences do not depend on the elasticities). A new export wedge
         ``g_r`` (USD/kg, ``0 ≤ g_r ≤`` the calibrated wedge) moves that exporter's base price to
         ``W0_r + (wedge_r − g_r)``; flows are unchanged (a uniform wedge on all of one exporter's
-        arcs does not move them). Elasticities ``None`` keep the current curves' elasticities.
+        arcs does not move them). Elasticities: a number, a Series by region, a dict covering the
+        regions with a curve, or ``None`` to keep the current curves' elasticities.
 
         Use :meth:`models.equilibrium.EquilibriumModel.set_market` to push the new curves into a
         built model (a re-solve, not a rebuild).
@@ -106,6 +107,12 @@ class Benchmark:
             scenario = scenario.with_policies(export_taxes=taxes)
 
         def elasticities(given, side):
+            if isinstance(given, dict):          # {region: elasticity}, checked per curve below
+                curves = m.demand if side == "demand" else m.supply
+                missing = [r for r, c in curves.items() if c is not None and r not in given]
+                if missing:
+                    raise ModelInputError(f"{side}_elasticity", missing, "a value for every region with a curve")
+                return given
             if given is not None:
                 return _series(f"{side}_elasticity", given, regions)
             curves, price, qty = ((m.demand, self.prices, self.consumption) if side == "demand"

@@ -83,10 +83,13 @@ class Market:
         if set(t.index) != set(regions) or set(t.columns) != set(regions):
             raise ModelInputError("transport_cost labels", (list(t.index), list(t.columns)),
                                   f"index and columns equal to the regions {list(regions)}")
-        try:
-            t = t.loc[list(regions), list(regions)].astype(float)
-        except (TypeError, ValueError):
-            raise ModelInputError("transport_cost", "non-numeric entries", "numbers in USD/kg") from None
+        ordered = (list(t.index) == list(regions) and list(t.columns) == list(regions)
+                   and all(dt == np.float64 for dt in t.dtypes))
+        if not ordered:     # (a market re-made with the same costs skips the copy: Monte Carlo draws)
+            try:
+                t = t.loc[list(regions), list(regions)].astype(float)
+            except (TypeError, ValueError):
+                raise ModelInputError("transport_cost", "non-numeric entries", "numbers in USD/kg") from None
         values = t.to_numpy()
         if not np.all(np.isfinite(values)) or (values < 0).any():
             bad = np.argwhere(~np.isfinite(values) | (values < 0))[0]

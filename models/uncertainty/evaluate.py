@@ -19,7 +19,8 @@ error's message in ``error``; the sweep goes on.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import importlib
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -65,6 +66,9 @@ class SweepSpec:
         Project Vault's size; the mineral's budget follows ``models.insurance_data.vault_budgets``.
     shield_threshold : float
     china : str
+    rule_modules : tuple of str
+        Modules to import before the rules are looked up: where a reader's own rules call
+        :func:`~models.uncertainty.rules.register` (a Dask worker imports them too).
     """
 
     mineral: str = "ndpr"
@@ -82,6 +86,7 @@ class SweepSpec:
     vault_total_musd: float = 12000.0
     shield_threshold: float = 0.9
     china: str = "CHN"
+    rule_modules: tuple = ()
 
     def key(self) -> tuple:
         """Everything but the number of draws and the seed: what a worker's cached evaluator depends on."""
@@ -108,6 +113,11 @@ class Evaluator:
         from ..data import load_dataset
         ds = dataset if dataset is not None else load_dataset()
         self.spec = spec
+        for name in spec.rule_modules:
+            try:
+                importlib.import_module(name)
+            except ImportError as exc:
+                raise ModelInputError("rule_modules", name, f"an importable module ({exc})") from None
         self.rules = get_rules(spec.rules)
         self.bench = benchmark_from_dataset(ds, spec.mineral, horizon=spec.horizon, which="central")
         self.ranges = InputRanges.from_dataset(ds, self.bench, spec.horizon, spec.china)
@@ -171,8 +181,7 @@ class Evaluator:
         es = {r: float(row[f"es_{r}"]) for r in regions if m.supply_curve(r) is not None}
         china, gap = self.spec.china, self.ranges.observed_gap
         wedge = {china: gap * float(row["price_gap_share"])} if gap > 0 else None
-        bench = self.bench.recalibrated(pd.Series(ed).reindex(regions).fillna(-1.0),
-                                        pd.Series(es).reindex(regions).fillna(1.0), export_wedge=wedge)
+        bench = self.bench.recalibrated(ed, es, export_wedge=wedge)
         discount = gap - (wedge or {}).get(china, gap)
         discounts = {(china, r): discount for r in regions if r != china} if discount > 0 else None
         for model in self.models.values():

@@ -222,16 +222,23 @@ RULES: dict[str, Rule] = {}
 
 
 def register(rule: Rule) -> Rule:
-    """Add ``rule`` to :data:`RULES` (a name may be registered once)."""
+    """Add ``rule`` to :data:`RULES`. A name is registered once (again only by the same function,
+    as when a module of rules is imported anew in a Dask worker)."""
     if not isinstance(rule, Rule):
         raise ModelInputError("rule", type(rule).__name__, "a models.uncertainty.Rule")
-    if rule.name in RULES and RULES[rule.name] is not rule:
+    same = rule.name in RULES and (RULES[rule.name] is rule or _origin(RULES[rule.name]) == _origin(rule))
+    if rule.name in RULES and not same:
         raise ModelInputError("rule.name", rule.name, f"a name not yet registered ({sorted(RULES)})")
     unknown = [s for s in rule.needs if not _known_solve(s)]
     if unknown:
         raise ModelInputError(f"rule {rule.name}.needs", unknown, "named solves of models.uncertainty.rules")
     RULES[rule.name] = rule
     return rule
+
+
+def _origin(rule: Rule) -> tuple:
+    """Where a rule's function is defined (a module imported twice registers the same rule)."""
+    return (rule.claim, rule.needs, getattr(rule.func, "__module__", None), getattr(rule.func, "__qualname__", None))
 
 
 def get_rules(names) -> list[Rule]:
