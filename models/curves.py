@@ -270,3 +270,26 @@ class LinearCurveParameters:
         self.intercept.value = np.array([c.intercept for c in curves], dtype=float)
         slope = np.abs(np.array([c.slope for c in curves], dtype=float))
         self.root.value = np.sqrt(slope / self.built_slope)
+
+
+def curve_welfare(market, D: cp.Variable, S: cp.Variable, demand_regions: list, supply_regions: list):
+    """``Σ_r A^d_r(D_r) − Σ_r A^s_r(S_r)`` of ``market``'s curves, for the equilibrium programme.
+
+    Returns ``(expression, params, constraints)``: linear curves enter through
+    :class:`LinearCurveParameters` (``params`` by side, ``constraints`` their ``u = ρ ∘ q`` rows
+    by name, ``"demand_curvature"`` and ``"supply_curvature"``); constant-elasticity curves are
+    built in as numbers (``params`` and ``constraints`` then empty).
+    """
+    params: dict = {}
+    constraints: dict = {}
+    welfare = cp.Constant(0.0)
+    for side, q, names in (("demand", D, demand_regions), ("supply", S, supply_regions)):
+        curves = [market.demand_curve(r) if side == "demand" else market.supply_curve(r) for r in names]
+        if market.curve_family == "linear" and names:
+            params[side] = LinearCurveParameters(q, curves, side)
+            constraints[f"{side}_curvature"] = params[side].constraint
+            area = params[side].area
+        else:
+            area = total_area(q, curves)
+        welfare = welfare + area if side == "demand" else welfare - area
+    return welfare, params, constraints

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import warnings
 from dataclasses import dataclass
 
 import cvxpy as cp
@@ -39,13 +38,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .curves import LinearCurve, LinearCurveParameters, total_area
-from .errors import InaccurateSolutionError, InfeasibleError, ModelInputError, SolverError, UnboundedError
+from .curves import curve_welfare
+from .errors import InaccurateSolutionError, ModelInputError
 from .market import Market, check_regions
 from .policies import (ALL, MEMBERS, CfdFloor, GuaranteedPrice, PreferentialFloor, Scenario,
                        StockpileFloor)
 from .parameters import SETTABLE, SWEEPABLE, ParameterStage
 from .readback import read_solution
+from .solving import SolverStage
 from .result import EquilibriumResult, RawSolution
 from .trade_costs import _expand, policy_trade_costs
 from .validate import sweep_arguments
@@ -54,8 +54,6 @@ from .zone import solve_zone
 SOLVERS = ("CLARABEL", "OSQP", "SCS", "ECOS", "HIGHS")
 #: Clarabel's tolerances for the one re-solve of a solution that fails the certificate.
 CERTIFY_RETRY_TOLERANCE = 1e-12
-#: Clarabel's infeasibility tolerances for the one re-solve of a linear market reported unbounded.
-UNBOUNDED_RETRY_OPTIONS = {"tol_infeas_abs": 1e-12, "tol_infeas_rel": 1e-12}
 
 
 @dataclass
@@ -70,7 +68,7 @@ class _FloorBounds:
     supply_min: cp.Parameter | None
 
 
-class EquilibriumModel(ParameterStage):
+class EquilibriumModel(ParameterStage, SolverStage):
     """A spatial price equilibrium under a scenario, built once and re-solvable.
 
     Parameters
@@ -214,21 +212,9 @@ class EquilibriumModel(ParameterStage):
                 self.subsidy_rates[self.supply_regions.index(s.region)] += s.rate
                 self.subsidised[self.supply_regions.index(s.region)] = True
 
-        # Linear curves enter as Parameters (a new draw of elasticities is a re-solve, see
-        # `set_curves`); constant-elasticity curves are built in as numbers.
-        curvature: dict[str, cp.Constraint] = {}
-        self.curve_params: dict[str, LinearCurveParameters] = {}
-        welfare = cp.Constant(0.0)
-        for side, q, names in (("demand", self.D, self.demand_regions), ("supply", self.S, self.supply_regions)):
-            curves = [m.demand_curve(r) if side == "demand" else m.supply_curve(r) for r in names]
-            if m.curve_family == "linear" and names:
-                params = LinearCurveParameters(q, curves, side)
-                self.curve_params[side] = params
-                curvature[f"{side}_curvature"] = params.constraint
-                area = params.area
-            else:
-                area = total_area(q, curves)
-            welfare = welfare + area if side == "demand" else welfare - area
+        # Linear curves enter as Parameters (a new draw of elasticities is a re-solve: `set_market`)
+        welfare, self.curve_params, curvature = curve_welfare(m, self.D, self.S, self.demand_regions,
+                                                              self.supply_regions)
         welfare += self.subsidy @ self.S
         # Freight and policy costs enter as one variable fixed by an equality (the last constraint):
         # with the n×n Parameter τ in the quadratic objective, cvxpy's canonicalisation builds a
@@ -329,101 +315,7 @@ class EquilibriumModel(ParameterStage):
         if not self.problem.is_dcp(dpp=True):
             raise ModelInputError("problem", "not DPP", "a disciplined parametrised convex programme")
 
-    # ------------------------------------------------------------------ curves
-    def set_market(self, market: Market, benchmark_prices: pd.Series | None = None) -> None:
-        """Replace the market's curves by those of ``market`` in the built problem (no rebuild).
-
-        ``market`` must be the same market with new linear curves: same mineral, regions,
-        transport costs, and the same regions with a demand and a supply curve (e.g.
-        :meth:`models.calibration.Benchmark.recalibrated` at new elasticities). The curves'
-        intercepts and slopes are Parameters of the built problem (:class:`LinearCurveParameters`);
-        they and every bound that depends on the curves (floor bounds, the open bound) are set
-        anew, and the overrides of earlier solves stay in force. ``benchmark_prices``, if given,
-        replaces the prices that convert ad valorem rates. Constant-elasticity curves are
-        built into the problem as numbers: a model of them cannot change its curves (rebuild it).
-        """
-        if not isinstance(market, Market):
-            raise ModelInputError("market", type(market).__name__, "a models.Market")
-        if self.market.curve_family != "linear" or not self.curve_params:
-            raise ModelInputError("market", "curves of a model built with constant-elasticity curves",
-                                  "a model of linear curves (constant-elasticity curves are not parameters "
-                                  "of the built problem: build a new EquilibriumModel instead)")
-        old = self.market
-        if market.curve_family != "linear":
-            raise ModelInputError("market.curves", "isoelastic", "linear curves (the built problem's family)")
-        if market.mineral != old.mineral or market.regions != old.regions:
-            raise ModelInputError("market", (market.mineral, market.regions),
-                                  f"the built market's mineral and regions ({old.mineral}, {list(old.regions)})")
-        for side, names in (("demand", self.demand_regions), ("supply", self.supply_regions)):
-            have = [r for r in market.regions if getattr(market, f"{side}_curve")(r) is not None]
-            if have != list(names):
-                raise ModelInputError(f"market.{side} (regions)", have, f"curves for exactly {list(names)}")
-        if not np.array_equal(market.transport_cost.to_numpy(), self.transport):
-            raise ModelInputError("market.transport_cost", "different costs", "the built market's transport costs")
-        if benchmark_prices is not None:
-            if not isinstance(benchmark_prices, pd.Series):
-                raise ModelInputError("benchmark_prices", type(benchmark_prices).__name__, "a pandas Series")
-            self.benchmark_prices = benchmark_prices
-        self.market = market
-        self.curve_params["demand"].set([market.demand_curve(r) for r in self.demand_regions]) \
-            if "demand" in self.curve_params else None
-        self.curve_params["supply"].set([market.supply_curve(r) for r in self.supply_regions]) \
-            if "supply" in self.curve_params else None
-        self._apply()
-
     # ------------------------------------------------------------------ solve
-    def _solve_raw(self) -> tuple[float, float]:
-        """Solve the built problem; raise a typed error unless the solution is optimal and accurate.
-
-        With Clarabel at the tightened tolerances, a failure or an inaccurate stop is retried
-        once at Clarabel's own defaults; ``self.last_tolerance`` records which one was used.
-        """
-        try:
-            self.last_tolerance = "tight" if self._tightened else "solver default"
-            return self._attempt(self.solver_options)
-        except UnboundedError:
-            if self.solver != "CLARABEL" or self.market.curve_family != "linear":
-                raise
-            # Valid linear curves make the programme bounded (strictly concave in D and S, flows
-            # bounded by supply): an "unbounded" status is Clarabel's infeasibility test firing
-            # at its 1e-8 tolerance on a badly scaled market (the curves' coefficients are
-            # Parameters, see LinearCurveParameters). Retry once with that test tightened.
-            return self._attempt({**self.solver_options, **UNBOUNDED_RETRY_OPTIONS})
-        except (InaccurateSolutionError, SolverError) as exc:
-            if not self._tightened or isinstance(exc, (InfeasibleError, UnboundedError)):
-                raise
-            self.last_tolerance = "solver default"
-            relaxed = {**self.solver_options, **{k: 1e-8 for k in self._tightened}}
-            return self._attempt(relaxed)
-
-    def _attempt(self, options: dict) -> tuple[float, float]:
-        try:
-            with warnings.catch_warnings():
-                # cvxpy warns on inaccurate / infeasible-or-unbounded statuses; we raise a typed
-                # error for those below instead (a warning would escape, or under -W error
-                # pre-empt the typed error).
-                warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
-                warnings.filterwarnings("ignore", message="(?s).*infeasible or unbounded", category=UserWarning)
-                self.problem.solve(solver=self.solver, **options)
-        except cp.error.SolverError as exc:
-            raise SolverError("solver_error", f"the solver failed ({exc}); try solver='SCS' or check "
-                              "that curves and costs are scaled in USD/kg and kt", self.solver) from exc
-        status = self.problem.status
-        if status == cp.OPTIMAL:
-            stats = self.problem.solver_stats
-            return float(self.problem.value), float(stats.solve_time or 0.0)
-        hint = {
-            cp.INFEASIBLE: "no feasible point: check that floor bounds, quotas and bans are compatible",
-            cp.INFEASIBLE_INACCURATE: "probably infeasible: check floor bounds, quotas and bans",
-            cp.UNBOUNDED: "unbounded: a demand curve may slope upward or a supply curve downward",
-            cp.UNBOUNDED_INACCURATE: "probably unbounded: check the curves' slopes",
-            cp.OPTIMAL_INACCURATE: "the solver stopped short of its tolerance: rescale the inputs (kt, USD/kg) or try another solver",
-        }.get(status, "the solver stopped without a solution: try another solver")
-        kind = {cp.INFEASIBLE: InfeasibleError, cp.INFEASIBLE_INACCURATE: InfeasibleError,
-                cp.UNBOUNDED: UnboundedError, cp.UNBOUNDED_INACCURATE: UnboundedError,
-                cp.OPTIMAL_INACCURATE: InaccurateSolutionError}.get(status, SolverError)
-        raise kind(str(status), hint, self.solver)
-
     def _read(self, objective: float, solve_time: float) -> RawSolution:
         return read_solution(self, objective, solve_time)
 
@@ -474,11 +366,6 @@ class EquilibriumModel(ParameterStage):
             yield
         finally:
             self.problem = problem
-
-    def fast_solves(self):
-        """A context in which every :meth:`solve` goes through the Clarabel fast path where it
-        applies (:mod:`models.fastpath`), for many solves in a row (a Monte Carlo sweep)."""
-        return self._fast_path()
 
     def solve(self, **updates) -> EquilibriumResult:
         """Solve with the scenario's values, or with the overrides ``updates``.

@@ -5,14 +5,16 @@ Every number a sweep or a roster changes is a ``cvxpy.Parameter`` of the one bui
 :class:`ParameterStage` turns the scenario plus the overrides of ``solve(**updates)`` into their
 values: the tariff matrix (the bloc's roster and external tariff, export discounts), route bans,
 subsidies, quotas, the bounds of guaranteed-price and CfD floors (open for regions they do not
-cover), the preferential zone's arcs and cap, and the stockpile's level, cap and eligible origins.
+cover), the preferential zone's arcs and cap, and the stockpile's level, cap and eligible origins;
+and :meth:`ParameterStage.set_market`, which puts new linear curves into the built problem.
 """
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .errors import ModelInputError
-from .market import check_regions
+from .market import Market, check_regions
 from .policies import ALL, MEMBERS, Bloc, CfdFloor, GuaranteedPrice, Scenario
 from .trade_costs import policy_trade_costs
 from .validate import as_number
@@ -169,6 +171,47 @@ class ParameterStage:
             if self.zone is not None:
                 self.zone_y.value = (np.array([r not in member_set for r in sellers], dtype=float)
                                      * float(loc in member_set))
+
+    def set_market(self, market: Market, benchmark_prices: pd.Series | None = None) -> None:
+        """Replace the market's curves by those of ``market`` in the built problem (no rebuild).
+
+        ``market`` must be the same market with new linear curves: same mineral, regions,
+        transport costs, and the same regions with a demand and a supply curve (e.g.
+        :meth:`models.calibration.Benchmark.recalibrated` at new elasticities). The curves'
+        intercepts and slopes are Parameters of the built problem (:class:`LinearCurveParameters`);
+        they and every bound that depends on the curves (floor bounds, the open bound) are set
+        anew, and the overrides of earlier solves stay in force. ``benchmark_prices``, if given,
+        replaces the prices that convert ad valorem rates. Constant-elasticity curves are
+        built into the problem as numbers: a model of them cannot change its curves (rebuild it).
+        """
+        if not isinstance(market, Market):
+            raise ModelInputError("market", type(market).__name__, "a models.Market")
+        if self.market.curve_family != "linear" or not self.curve_params:
+            raise ModelInputError("market", "curves of a model built with constant-elasticity curves",
+                                  "a model of linear curves (constant-elasticity curves are not parameters "
+                                  "of the built problem: build a new EquilibriumModel instead)")
+        old = self.market
+        if market.curve_family != "linear":
+            raise ModelInputError("market.curves", "isoelastic", "linear curves (the built problem's family)")
+        if market.mineral != old.mineral or market.regions != old.regions:
+            raise ModelInputError("market", (market.mineral, market.regions),
+                                  f"the built market's mineral and regions ({old.mineral}, {list(old.regions)})")
+        for side, names in (("demand", self.demand_regions), ("supply", self.supply_regions)):
+            have = [r for r in market.regions if getattr(market, f"{side}_curve")(r) is not None]
+            if have != list(names):
+                raise ModelInputError(f"market.{side} (regions)", have, f"curves for exactly {list(names)}")
+        if not np.array_equal(market.transport_cost.to_numpy(), self.transport):
+            raise ModelInputError("market.transport_cost", "different costs", "the built market's transport costs")
+        if benchmark_prices is not None:
+            if not isinstance(benchmark_prices, pd.Series):
+                raise ModelInputError("benchmark_prices", type(benchmark_prices).__name__, "a pandas Series")
+            self.benchmark_prices = benchmark_prices
+        self.market = market
+        self.curve_params["demand"].set([market.demand_curve(r) for r in self.demand_regions]) \
+            if "demand" in self.curve_params else None
+        self.curve_params["supply"].set([market.supply_curve(r) for r in self.supply_regions]) \
+            if "supply" in self.curve_params else None
+        self._apply()
 
     def effective_scenario(self) -> Scenario:
         """The scenario as solved: the bloc's roster, each floor's coverage and the stockpile's

@@ -98,7 +98,7 @@ def run_sweep(spec: SweepSpec, n_workers: int | None = None, scheduler: str | No
     scheduler : str, optional
         Address of an existing Dask scheduler.
     batch_size : int
-        Draws per task.
+        Draws per task at most (fewer when that would leave less than four tasks a worker).
     progress : bool
         Show a progress bar.
     timings : dict, optional
@@ -121,10 +121,14 @@ def run_sweep(spec: SweepSpec, n_workers: int | None = None, scheduler: str | No
     ds = load_dataset()
     ranges = Evaluator.ranges_for(spec, ds)
     draws = draw_inputs(ranges, spec.draws, spec.seed, spec.vary, spec.by_region)
-    batches = _batches(draws, batch_size)
     start = time.perf_counter()
     with _client(scheduler, n_workers) as client:
         ready = time.perf_counter()
+        # at least four tasks a worker, so that no worker idles at the end (batches never change
+        # the results: every draw is history-free)
+        workers = max(1, len(client.scheduler_info().get("workers", {})) or n_workers)
+        size = max(1, min(batch_size, -(-len(draws) // (4 * workers))))
+        batches = _batches(draws, size)
         futures = [client.submit(evaluate_batch, spec, batch, pure=False) for batch in batches]
         rows: list[dict] = []
         bar = None
