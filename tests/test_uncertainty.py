@@ -13,8 +13,8 @@ from models import Bloc, ModelInputError, PreferentialFloor, benchmark_from_data
 from models.cli import main as cli
 from models.data import load_dataset
 from models.synthetic import synthetic_benchmark
-from models.uncertainty import (RULES, Evaluator, Rule, RuleOutcome, SweepSpec, draw_inputs, get_rules,
-                                register, run_serial)
+from models.uncertainty import (RULES, Evaluator, Rule, RuleContext, RuleOutcome, SweepSpec, draw_inputs,
+                                get_rules, register, run_serial)
 from models.uncertainty.scaleout import run_sweep
 
 
@@ -110,6 +110,26 @@ def test_central_draw_gives_the_chapters_c25_numbers(c25, ds):
     assert out["C25_verdict"] == ds.claims.set_index("id").loc["C25", "verdict"]
 
 
+def test_central_draw_gives_the_registers_verdicts_for_every_rule_of_the_chapter(ds):
+    ev = Evaluator(SweepSpec(rules=("C09", "C12", "C13", "C25")), ds)
+    out = ev.evaluate(draw_inputs(ev.ranges, 1, seed=0, vary=()).iloc[0])
+    register_ = ds.claims.set_index("id")["verdict"]
+    assert out["error"] == ""
+    for claim in ("C09", "C12", "C13", "C25"):
+        assert out[f"{claim}_verdict"] == register_[claim], claim
+
+
+def test_a_chapter_can_call_a_rule_on_results_it_holds(ds, c25):
+    bench = benchmark_from_dataset(ds, "ndpr")
+    members = ("USA", "EU", "JPN")
+    pref = bench.model(bench.base_scenario.extend(bloc=Bloc(members), floors=PreferentialFloor(110.0))).solve()
+    ctx = RuleContext.from_results(c25.setting, {"baseline": bench.solve(), "pref@floor": pref})
+    outcome = RULES["C25"](ctx)
+    row = c25.evaluate(draw_inputs(c25.ranges, 1, seed=0, vary=()).iloc[0])
+    assert outcome.verdict == row["C25_verdict"]
+    assert outcome.numbers["zone_supply_change_kt"] == pytest.approx(row["C25_zone_supply_change_kt"], rel=1e-6)
+
+
 def test_a_rule_that_can_fail_does_fail(ds):
     # a bloc that produces nothing: the floor cannot expand production across the zone
     ev = Evaluator(SweepSpec(rules=("C25",), members=("JPN", "KOR")), ds)
@@ -147,6 +167,14 @@ def test_serial_run_is_reproducible_and_equals_two_dask_workers(ds):
     dask = run_sweep(spec, n_workers=2, batch_size=2, progress=False, timings=timings)
     pd.testing.assert_frame_equal(serial, dask, check_exact=True)
     assert timings["compute"] > 0
+
+
+def test_the_same_sweep_runs_unchanged_on_an_existing_cluster(ds):
+    from distributed import LocalCluster
+    spec = SweepSpec(draws=4, seed=3, rules=("C25",))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        table = run_sweep(spec, scheduler=cluster.scheduler_address, batch_size=1, progress=False)
+    pd.testing.assert_frame_equal(run_serial(spec, ds), table, check_exact=True)
 
 
 # ----------------------------------------------------------------------------- command line
