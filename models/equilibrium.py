@@ -25,7 +25,10 @@ producer subsidies. Prices are the constraint duals, never re-derived by hand
 one built problem, set through :meth:`EquilibriumModel.solve` (and ``sweep``) by name: the
 numbers of :data:`SWEEPABLE`, and :data:`SETTABLE`: ``members`` (the bloc's roster: its tariffs,
 the coverage of every floor, the preferential zone and a stockpile's ``MEMBERS`` eligibility),
-``banned_routes`` and ``export_discounts``.
+``banned_routes`` and ``export_discounts``. Linear curves are Parameters too (their intercepts
+and slopes, :class:`~models.curves.LinearCurveParameters`): :meth:`EquilibriumModel.set_market`
+puts new curves (e.g. :meth:`models.calibration.Benchmark.recalibrated` at drawn elasticities)
+into the built problem; constant-elasticity curves are built in as numbers.
 """
 from __future__ import annotations
 
