@@ -119,6 +119,24 @@ def test_central_draw_gives_the_registers_verdicts_for_every_rule_of_the_chapter
         assert out[f"{claim}_verdict"] == register_[claim], claim
 
 
+def test_a_drawn_draw_equals_a_fresh_build_at_the_same_inputs(ds, c25):
+    row = draw_inputs(c25.ranges, 1, seed=4).iloc[0]
+    assert 0 < row["price_gap_share"] < 1
+    out = c25.evaluate(row)
+    regions = c25.bench.market.regions
+    moved = c25.bench.recalibrated(
+        {r: row[f"ed_{r}"] for r in regions if f"ed_{r}" in row},
+        {r: row[f"es_{r}"] for r in regions if f"es_{r}" in row},
+        export_wedge={"CHN": row["price_gap_share"] * c25.ranges.observed_gap})
+    members = ("USA", "EU", "JPN")
+    pref = moved.model(moved.base_scenario.extend(bloc=Bloc(members), floors=PreferentialFloor(110.0))).solve()
+    base = moved.solve()
+    change = float(pref.regions.loc[list(members), "supply"].sum() - base.regions.loc[list(members), "supply"].sum())
+    assert out["C25_zone_supply_change_kt"] == pytest.approx(change, rel=1e-6, abs=1e-9)
+    usa = 100 * (pref.regions.loc["USA", "demand"] / base.regions.loc["USA", "demand"] - 1)
+    assert out["C25_usa_demand_change_pct"] == pytest.approx(usa, rel=1e-6, abs=1e-9)
+
+
 def test_a_chapter_can_call_a_rule_on_results_it_holds(ds, c25):
     bench = benchmark_from_dataset(ds, "ndpr")
     members = ("USA", "EU", "JPN")

@@ -185,7 +185,7 @@ class Evaluator:
         discount = gap - (wedge or {}).get(china, gap)
         discounts = {(china, r): discount for r in regions if r != china} if discount > 0 else None
         for model in self.models.values():
-            model.set_market(bench.market, benchmark_prices=self.bench.prices)
+            model.set_market(bench.market, benchmark_prices=bench.prices)
             fast = fast_problem(model)
             if fast is not None:
                 fast.reset()            # Clarabel set up afresh at the draw's first solve
