@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     chapter.add_argument("--list", action="store_true", help="list the chapter's parameters")
     chapter.add_argument("--force", action="store_true", help="replace an existing output file")
     sweep = sub.add_parser("sweep", help="Monte Carlo over the uncertain inputs: every verdict rule per draw")
-    sweep.add_argument("file", help="a YAML sweep file (see scenarios/sweep_ndpr.yaml)")
+    sweep.add_argument("file", help="a YAML sweep file (see scenarios/sweeps/ndpr_verdicts.yaml)")
     sweep.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
     sweep.add_argument("--workers", type=int, default=None,
                        help="worker processes of the local cluster (default: the CPUs; 0: no Dask)")

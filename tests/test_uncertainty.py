@@ -214,6 +214,18 @@ def test_cli_sweep_writes_once_and_replaces_only_with_force(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["draws.csv", "s.yaml"]    # no temporary left
 
 
+def test_shipped_sweep_files_are_valid(ds):
+    from pathlib import Path
+
+    from models.uncertainty.sweep_file import load_sweep_file
+    files = sorted((Path(__file__).resolve().parents[1] / "scenarios" / "sweeps").glob("*.yaml"))
+    assert files
+    for path in files:
+        sweep = load_sweep_file(path, ds)
+        assert sweep.spec.draws >= 1 and sweep.output.suffix == ".csv"
+        get_rules(sweep.spec.rules)
+
+
 @pytest.mark.parametrize("body, field, shown", [
     ("mineral: ndpr\noutput: a.csv\ndraws: 'ten'\n", "sweep.draws", "'ten'"),
     ("mineral: ndpr\noutput: a.csv\ndraw: 10\n", "sweep.draw", "no such key"),

@@ -1,6 +1,6 @@
 """Sweep files: a Monte Carlo sweep written as YAML, validated before anything is solved.
 
-Example (see ``scenarios/sweep_ndpr.yaml``)::
+Example (see ``scenarios/sweeps/ndpr_verdicts.yaml``)::
 
     name: ndpr-verdicts
     mineral: ndpr
