@@ -191,7 +191,7 @@ def _cmd_sweep(args) -> int:
                                field="--out" if args.out else f"{sweep.path}: sweep.output")
     if args.workers is not None and args.workers < 0:
         raise ModelInputError("--workers", args.workers, "a non-negative number of worker processes (0: no Dask)")
-    batch = args.batch_size or sweep.batch_size
+    batch = sweep.batch_size if args.batch_size is None else args.batch_size
     if batch < 1:
         raise ModelInputError("--batch-size", batch, "a positive number of draws per task")
     spec = sweep.spec

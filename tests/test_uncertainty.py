@@ -251,3 +251,8 @@ def test_cli_sweep_refuses_an_unreachable_scheduler_and_a_missing_file(tmp_path,
     assert not (tmp_path / "x.csv").exists()
     assert cli(["sweep", str(tmp_path / "none.yaml")]) == 2
     assert "no such sweep file" in capsys.readouterr().err
+    for bad in (["--scheduler", "no-port-here"], ["--workers", "-1"], ["--batch-size", "0"]):
+        assert cli(["sweep", f, "--no-progress", *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("cmbloc: error:") and "Traceback" not in err and bad[0].strip("-")[:5] in err
+    assert not (tmp_path / "x.csv").exists()

@@ -32,7 +32,7 @@ before any batching, in a fixed order of columns, so the table of inputs depends
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -92,7 +92,6 @@ class InputRanges:
     subsidy: Range
     price_gap: Range
     observed_gap: float
-    sources: dict = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_dataset(cls, dataset, benchmark, horizon: str = "long", china: str = "CHN") -> "InputRanges":

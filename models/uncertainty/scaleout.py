@@ -68,7 +68,7 @@ def _client(scheduler: str | None, n_workers: int):
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:        # refused, silent, or not an address
             raise ModelInputError("scheduler", scheduler, f"the address of a running Dask scheduler ({exc})") from None
         try:
             yield client
