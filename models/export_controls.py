@@ -33,12 +33,13 @@ the months; a longer control needs the year-by-year model (:mod:`models.dynamics
 from the Vault's inventory enters the destination ``L`` as the supply of a region of its own,
 ``VAULT``, placed at ``L`` (``L``'s trade costs, none to ``L``) and allowed to ship only to ``L``::
 
-    P^s_VAULT(S) = ε_V S        (inventory already bought: no marginal cost; ε_V a tiny slope)
+    P^s_VAULT(S) = ε_V (1 + S / D_w)   (inventory already bought: almost no marginal cost)
     Σ_j x_VAULT,j ≤ 12 R / m,   x_VAULT,j = 0 for j ≠ L
 
-``ε_V = 0.01 · P0_L / Σ_r D0_r``: releasing as much as the world uses in a year would cost no more
-than 1% of the benchmark price at the margin, so the release is sold in full whenever the price at
-``L`` is positive. A release only adds supply: it never raises a price (tested). Its sales
+``ε_V = 0.01 · P0_L`` and ``D_w = Σ_r D0_r``: releasing as much as the world uses in a year would
+cost no more than 2% of the benchmark price at the margin, so the release is sold in full whenever
+the price at ``L`` stays above that (the positive intercept keeps the solver from "releasing" into
+free disposal). A release only adds supply: it never raises a price (tested). Its sales
 revenue is the ``VAULT`` row of the welfare table; the inventory's cost is sunk (counted when it
 was bought) and is reported beside the welfare, never inside it (:mod:`models.accounting`).
 The inventory available is the Vault's budget for the mineral (:func:`~models.insurance_data.vault_budgets`,
@@ -69,11 +70,13 @@ from .errors import ModelInputError
 from .insurance_data import vault_budgets
 from .market import Market
 from .policies import ALL, ExportQuota
+from .policies import Scenario
 from .result import EquilibriumResult
+from .scenario_file import load_scenario_file
 
 #: The region id of a stockpile's release.
 VAULT = "VAULT"
-#: The release's supply slope as a share of the benchmark price per world consumption (see module docstring).
+#: ``ε_V``: the release's supply price at zero, as a share of the benchmark price (see the module docstring).
 VAULT_SLOPE_SHARE = 0.01
 #: The longest control the annual model with short-run elasticities represents (months).
 MAX_MONTHS = 12.0
@@ -171,12 +174,42 @@ def vault_inventory(dataset, mineral: str) -> float:
     return float(budgets.loc[mineral, "budget_musd"]) / dataset.price(mineral, "reference")
 
 
+def control_from_scenario(path, benchmark: Benchmark, dataset=None, months: float = 12.0) -> ExportControl:
+    """The export control of a scenario file (``scenarios/``, read by
+    :func:`~models.scenario_file.load_scenario_file`) that holds exactly one quota and nothing else.
+
+    A quota of ``quantity`` kt becomes ``cut_share = 1 − min(1, quantity / X0_oJ)`` of the
+    benchmark's exports ``X0_oJ`` to its destinations (0 kt is a ban). The file must ask for
+    short-run elasticities (the duration convention of this module) and the benchmark's mineral.
+    """
+    spec = load_scenario_file(path)
+    if spec.mineral != benchmark.market.mineral:
+        raise ModelInputError(f"{spec.path}: mineral", spec.mineral, f"the benchmark's mineral {benchmark.market.mineral!r}")
+    if spec.horizon != "short":
+        raise ModelInputError(f"{spec.path}: elasticities.horizon", spec.horizon,
+                              "'short': a control of months is solved with short-run elasticities")
+    scenario = spec.scenario(Scenario(), dataset)
+    others = [k for k in ("tariffs", "export_taxes", "subsidies", "floors") if getattr(scenario, k)]
+    if len(scenario.quotas) != 1 or others or scenario.bloc is not None:
+        raise ModelInputError(f"{spec.path}: policies", f"{len(scenario.quotas)} quotas and {others or 'no'} other policies",
+                              "exactly one quota (the control) and no other policy")
+    q = scenario.quotas[0]
+    regions = list(benchmark.market.regions)
+    if q.origin not in regions:
+        raise ModelInputError(f"{spec.path}: policies.quotas[0].origin", q.origin, f"a region id among {regions}")
+    dests = [r for r in regions if r != q.origin and (q.destinations == ALL or r in q.destinations)]
+    x0 = float(benchmark.flows.loc[q.origin, dests].sum())
+    share = 1.0 if x0 <= 0 else 1.0 - min(1.0, q.quantity / x0)
+    return ExportControl(q.origin, q.destinations, spec.mineral, share, months, name=f"{spec.name}, {float(months):g} months")
+
+
 @dataclass(frozen=True)
 class ControlResult:
     """An export control solved against its benchmark, with or without a stockpile release.
 
     Every table is indexed by the market's regions (``VAULT``, the release, appears only in
-    ``welfare``). Prices are rates during the control; quantities and money are over the control
+    ``welfare``), except ``prices``: only regions that consume or produce in the benchmark (a
+    region with neither has no market, and the dual there is not a price). Prices are rates during the control; quantities and money are over the control
     (annual × ``m/12``).
 
     Attributes
@@ -305,16 +338,16 @@ class ExportControlModel:
         t[VAULT] = t[self.release_into]
         t.loc[VAULT, self.release_into] = t.loc[self.release_into, VAULT] = t.loc[VAULT, VAULT] = 0.0
         p0 = float(self.benchmark.prices[self.release_into])
-        slope = VAULT_SLOPE_SHARE * p0 / float(self.benchmark.consumption.sum())
+        eps = VAULT_SLOPE_SHARE * p0
         supply = dict(market.supply)
-        supply[VAULT] = LinearCurve("supply", 0.0, slope)
+        supply[VAULT] = LinearCurve("supply", eps, eps / float(self.benchmark.consumption.sum()))
         return Market(market.mineral, tuple(regions), dict(market.demand), supply,
                       t.loc[regions, regions], label=market.label)
 
     def _scenario(self, controlled: bool, release_rate: float):
         others = tuple(r for r in self.market.regions if r not in (VAULT, self.release_into))
         quotas = [ExportQuota(VAULT, (self.release_into,), release_rate), ExportQuota(VAULT, others, 0.0)]
-        if controlled:
+        if controlled and self.control.cut_share > 0:
             quotas.append(ExportQuota(self.control.origin, self.control.destinations, self.quota_kt))
             if not self.diversion:
                 quotas += [ExportQuota(r, self.control.destinations, x) for r, x in self.other_exports.items()
@@ -349,8 +382,10 @@ class ExportControlModel:
         base = self.baseline
         res = self._solve(True, r / scale)
         regions = list(self.benchmark.market.regions)
-        p0 = base.regions.loc[regions, "consumer_price"].astype(float)
-        p1 = res.regions.loc[regions, "consumer_price"].astype(float)
+        # a region with neither demand nor supply has no market: its dual is not a price
+        traded = [r for r in regions if self.benchmark.consumption[r] > 0 or self.benchmark.production[r] > 0]
+        p0 = base.regions.loc[traded, "consumer_price"].astype(float)
+        p1 = res.regions.loc[traded, "consumer_price"].astype(float)
         prices = pd.DataFrame({"base_price": p0, "price": p1, "change": p1 - p0,
                                "change_pct": 100.0 * (p1 - p0) / p0})
         sigma = shortfall(res, base).loc[regions]
@@ -367,7 +402,8 @@ class ExportControlModel:
         downstream = pd.DataFrame({"value_added_at_risk_musd": self.value_added_at_risk.loc[regions],
                                    "shortfall_share": phi, "downstream_loss": loss,
                                    "market_welfare_change": welfare.loc[regions, "total"]})
-        rent = float(res.quota_rents["rent"].iloc[2])        # the control's quota (after the two VAULT quotas)
+        # the control's quota comes after the two VAULT quotas; no quota when nothing is cut
+        rent = float(res.quota_rents["rent"].iloc[2]) if len(res.quota_rents) > 2 else 0.0
         return ControlResult(self.control, r, self.release_into, prices, quantities, welfare, downstream,
                              rent, base, res)
 
