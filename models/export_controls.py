@@ -15,8 +15,9 @@ controls on them either). With ``diversion=False`` the other suppliers cannot ra
 
     Σ_{j∈J} x_ij ≤ Σ_{j∈J} x0_ij       for every other origin i
 
-which brackets the answer: competitive reshuffling at one end, none at the other. The control acts on the modelled stage of the mineral only (e.g. NdPr
-oxide); a control on magnets rather than oxide needs the value-chain model.
+which brackets the answer: competitive reshuffling at one end, none at the other. The control
+acts on the modelled stage of the mineral only (e.g. NdPr oxide); a control on magnets rather
+than oxide needs the value-chain model.
 
 **Duration convention.** The equilibrium is annual. A control of ``m ≤ 12`` months is solved as if
 it held all year, with the **short-run** elasticities (those of ``horizon="short"`` in
@@ -350,9 +351,7 @@ class ExportControlModel:
         if controlled and self.control.cut_share > 0:
             quotas.append(ExportQuota(self.control.origin, self.control.destinations, self.quota_kt))
             if not self.diversion:
-                quotas += [ExportQuota(r, self.control.destinations, x) for r, x in self.other_exports.items()
-                           if self.control.destinations == ALL or r not in self.control.destinations
-                           or len(self.control.destinations) > 1]
+                quotas += [ExportQuota(r, self.control.destinations, x) for r, x in self.other_exports.items()]
         return self.benchmark.base_scenario.extend(name=self.control.name if controlled else "benchmark",
                                                    quotas=tuple(quotas))
 

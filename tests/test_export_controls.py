@@ -225,3 +225,13 @@ def test_bad_value_added_share_is_refused(ds):
         assert info.value.field == "value_added_share"
     with pytest.raises(ModelInputError):
         value_added_at_risk(ds, "unobtainium")
+
+
+def test_scenario_file_with_other_policies_is_refused(ds, tmp_path):
+    path = tmp_path / "two.yaml"
+    path.write_text("mineral: ndpr\nelasticities: {horizon: short}\npolicies:\n  quotas:\n"
+                    "    - {origin: CHN, destinations: [JPN], quantity: 0}\n"
+                    "    - {origin: CHN, destinations: [USA], quantity: 0}\n", encoding="utf-8")
+    bench = benchmark_from_dataset(ds, "ndpr", "short", "central")
+    with pytest.raises(ModelInputError, match="exactly one quota"):
+        control_from_scenario(path, bench, ds)
