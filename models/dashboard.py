@@ -24,7 +24,9 @@ scrolls sideways.
 from __future__ import annotations
 
 import html
+import json
 import re
+from pathlib import Path
 
 import pandas as pd
 
@@ -45,6 +47,20 @@ BADGE_COLOURS = {
 }
 #: The anchor of the section every chapter ends its argument with (``## Verdicts``).
 VERDICT_ANCHOR = "verdicts"
+
+
+def chapter_titles(book_dir: str | Path) -> dict[str, str]:
+    """Chapter id (the notebook's file name) -> its title (the first ``# `` heading), for every
+    notebook in ``book_dir``; the title with MyST escapes (``\\$``) and markup removed."""
+    titles = {}
+    for path in sorted(Path(book_dir).glob("*.ipynb")):
+        cells = json.loads(path.read_text("utf-8"))["cells"]
+        text = "".join("".join(c["source"]) + "\n" for c in cells if c["cell_type"] == "markdown")
+        heading = re.search(r"^# (.+)$", text, re.M)
+        if heading is None:
+            raise ModelInputError(f"{path.name}: title", "(none)", "a first-level heading '# Title' in a markdown cell")
+        titles[path.stem] = re.sub(r"[\\*_`]", "", heading.group(1)).strip()
+    return titles
 
 
 def shorten(text: str, limit: int) -> str:

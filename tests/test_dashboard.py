@@ -94,3 +94,21 @@ def test_csv_link_carries_the_table():
 def test_csv_link_refuses_odd_file_names(name):
     with pytest.raises(ModelInputError, match="filename"):
         csv_link(pd.DataFrame({"a": [1]}), name)
+
+
+def test_chapter_titles_come_from_the_notebooks(tmp_path):
+    from pathlib import Path
+
+    from models.dashboard import chapter_titles
+
+    book = Path(__file__).resolve().parents[1] / "book"
+    titles = chapter_titles(book)
+    assert titles["stockpile"] == "The $12 billion stockpile"
+    assert set(load_register()["chapter"]) - {""} <= set(titles)
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("no heading here")]
+    nbformat.write(nb, tmp_path / "untitled.ipynb")
+    with pytest.raises(ModelInputError, match="untitled.ipynb: title"):
+        chapter_titles(tmp_path)
