@@ -9,6 +9,8 @@ floor level (at most 95), which keeps the demand bound of a levy floor positive.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +19,8 @@ from model_fixtures import (assert_complementary_slackness, assert_equilibrium, 
                             transport_matrix)
 from models import (ALL, MEMBERS, Bloc, CfdFloor, EquilibriumModel, ExportQuota, ExportTax, GuaranteedPrice, PreferentialFloor,
                     ProducerSubsidy, Scenario, StockpileFloor, Tariff)
+from models.curves import LinearCurve
+from models.market import Market
 
 # No shrinking: each example costs a few solves and shrinking a failure took minutes; a failing
 # example is reported as drawn (it is reproducible: derandomized).
@@ -217,14 +221,54 @@ def test_higher_common_floor_never_lowers_the_lowest_members_producer_price(case
     not bind (see test_equilibrium.test_common_guaranteed_price_can_lower_a_nonbinding_members_producer_price),
     so the property holds for the lowest member price: it is f once the floor binds anywhere, and
     unchanged while it binds nowhere (metric trade costs, as in the single-member test). Every
-    member's producer price is at least f."""
+    member's producer price is at least f, and under a guaranteed price every consumer price too.
+
+    Under a guaranteed price the lowest price is the members' lowest *consumer* price; the lowest
+    producer price follows it only where no member is subsidised: a producer subsidy puts that member's consumer price below
+    every producer price, so the floor binds on its consumers first and the levy, cutting its use,
+    pushes its exports into another member and can lower that member's producer price to f
+    (test_subsidised_members_consumers_bind_first_and_can_lower_anothers_producer_price)."""
     market, scenario, members = case
     sweep = EquilibriumModel(market, scenario).sweep("floor_level", LEVELS)
     prices = sweep.pivot("producer_price")[list(members)].to_numpy()
+    consumer = sweep.pivot("consumer_price")[list(members)].to_numpy()
     scale = max(1.0, float(np.abs(prices).max()))
-    assert np.all(prices >= np.array(LEVELS)[:, None] - MONO_TOL * scale), prices
-    lowest = prices.min(axis=1)
-    assert np.all(np.diff(lowest) >= -MONO_TOL * scale), lowest
+    floor = np.array(LEVELS)[:, None]
+    assert np.all(prices >= floor - MONO_TOL * scale), prices
+    levy = isinstance(scenario.floors[0], GuaranteedPrice)
+    if levy:        # the levy holds consumers at f too; a CfD pays producers only
+        assert np.all(consumer >= floor - MONO_TOL * scale), consumer
+        assert np.all(np.diff(consumer.min(axis=1)) >= -MONO_TOL * scale), consumer
+    if not (levy and any(s.region in members for s in scenario.subsidies)):
+        assert np.all(np.diff(prices.min(axis=1)) >= -MONO_TOL * scale), prices
+
+
+def test_subsidised_members_consumers_bind_first_and_can_lower_anothers_producer_price():
+    """Found by the property test. R1 is subsidised (5.11 USD/kg): its producers get 81.54 while
+    its consumers pay 76.43, below every member's producer price (R0's 81.12 is the lowest). A
+    guaranteed price of 80 binds on R1's consumers only: the levy cuts R1's use, R1 ships more to
+    R0, and R0's producer price falls from 81.12 to the floor, 80. The floor is honoured (every
+    member price is at least 80) but the lowest member producer price fell."""
+    regions = ("R0", "R1", "R2")
+    cost = np.array([[0.0, 4.6959, 12.111469], [4.6959, 0.0, 15.050482], [12.111469, 15.050482, 0.0]])
+    market = Market("test", regions,
+                    {"R0": LinearCurve("demand", 166.88678400877563, -1.7059648960021714),
+                     "R1": LinearCurve("demand", 107.23032403583409, -2.213026776776409),
+                     "R2": LinearCurve("demand", 176.55359814301895, -1.0)},
+                    {"R0": LinearCurve("supply", 0.0, 2.3144111071313276),
+                     "R1": LinearCurve("supply", 0.4217440221394942, 0.9069967669720906),
+                     "R2": LinearCurve("supply", 18.29271190616953, 2.9525449139641555)},
+                    pd.DataFrame(cost, index=regions, columns=regions))
+    scenario = Scenario(name="floor", subsidies=(ProducerSubsidy("R1", 5.108206825199898),),
+                        floors=(GuaranteedPrice(regions=regions, level=25.0),))
+    model = EquilibriumModel(market, scenario)
+    low, high = model.solve(floor_level=65.0), model.solve(floor_level=80.0)
+    assert low.regions.loc["R1", "consumer_price"] == pytest.approx(76.43, abs=0.01)
+    assert low.regions.loc["R0", "producer_price"] == pytest.approx(81.12, abs=0.01)
+    assert high.regions.loc["R1", "consumer_price"] == pytest.approx(80.0, abs=1e-4)
+    assert high.regions.loc["R0", "producer_price"] == pytest.approx(80.0, abs=1e-4)
+    assert high.regions.loc["R1", "supply"] > low.regions.loc["R1", "supply"]
+    assert (high.regions[["producer_price", "consumer_price"]] >= 80.0 - 1e-4).all().all()
 
 
 def test_guaranteed_price_binding_on_consumers_only_can_lower_the_members_producer_price():
