@@ -118,7 +118,7 @@ def read_solution(model, solve_time: float) -> "ChainResult":
             area = a_int * Y + 0.5 * a_slope * Y ** 2
             gross -= float(area.sum())
             value_added += float((margin * Y).sum())
-            ps_stage = (margin - wedge) * Y - area          # subsidies and top-ups added by accounts below
+            ps_stage = margin * Y - area          # subsidies and top-ups are added by the accounts below
             np.add.at(ps, b.supply_rows, ps_stage)
         # final demand
         d_price = np.full(len(D), np.nan)
@@ -151,7 +151,8 @@ def read_solution(model, solve_time: float) -> "ChainResult":
         for k, r in enumerate(ch.regions):
             rows.append((b.name, r, stage_price[s][k], p[k], w[k], prod[k], dem[k], use[k], imports[k],
                          exports[k], va[k]))
-        for o, d, q in zip(b.origin[x > 0], b.destination[x > 0], x[x > 0]):
+        shown = x > 1e-9 * q_max         # interior-point dust below the certificate's resolution
+        for o, d, q in zip(b.origin[shown], b.destination[shown], x[shown]):
             flows.append((b.name, ch.regions[o], ch.regions[d], q))
     gov, rents = np.zeros(n), np.zeros(n)
     for pol in model.policies:
