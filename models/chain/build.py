@@ -30,6 +30,7 @@ programme (:mod:`models.chain.search`).
 """
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from dataclasses import dataclass
@@ -252,6 +253,24 @@ class ChainModel:
             t = self._attempt(relaxed)
             return read_solution(self, t)
 
+    @contextlib.contextmanager
+    def parametric(self, fast: bool = True):
+        """Within the block, re-solves go through Clarabel's fast path (:mod:`models.fastpath`:
+        the compiled programme's data updated in place); yields the stand-in (``None`` where the
+        fast path does not apply, and then cvxpy solves)."""
+        from ..fastpath import fast_problem
+        problem = self.problem
+        stand_in = None
+        if fast:
+            if any(p.value is None for p in self.problem.parameters()):
+                self._apply({})
+            stand_in = fast_problem(self)
+        self.problem = stand_in or problem
+        try:
+            yield stand_in
+        finally:
+            self.problem = problem
+
     def _solve_current(self):
         if not self.floors:
             return self._solve_once()
@@ -265,7 +284,10 @@ class ChainModel:
         :class:`~models.chain.result.ChainResult`.
         """
         self._apply(updates)
-        return self._solve_current()
+        if not self.floors:
+            return self._solve_current()
+        with self.parametric():     # the floors' search re-solves many times
+            return self._solve_current()
 
     def sweep(self, key: str, values, fast: bool = True):
         """Re-solve the built programme for each value of the policy ``key``.
@@ -274,26 +296,24 @@ class ChainModel:
         and region, plus wall and solver times). With ``fast``, re-solves go through the Clarabel
         fast path of :mod:`models.fastpath` (the cvxpy problem stays the single source of truth).
         """
-        from ..fastpath import fast_problem
         from .result import ChainSweep
         values = np.asarray(list(values), dtype=float)
         if values.ndim != 1 or not values.size or not np.all(np.isfinite(values)):
             raise ModelInputError("values", values, "a non-empty list of finite numbers")
         saved = self.overrides.get(key)
         results, solver_time = [], 0.0
-        problem = self.problem
         start = time.perf_counter()
-        try:
-            if fast:
-                self.problem = fast_problem(self) or problem
-            for v in values:
-                self._apply({key: float(v)})
-                res = self._solve_current()
-                solver_time += res.solve_time
-                results.append(res)
-        finally:
-            self.problem = problem
-            self._apply({key: saved})
+        with self.parametric(fast) as stand_in:
+            try:
+                for v in values:
+                    self._apply({key: float(v)})
+                    res = self._solve_current()
+                    solver_time += res.solve_time
+                    results.append(res)
+            finally:
+                self._apply({key: saved})
         wall = time.perf_counter() - start
-        measured = getattr(fast_problem(self), "clarabel_wall", None) if fast else None
-        return ChainSweep(key, values, results, wall, solver_time, measured)
+        measured = getattr(stand_in, "clarabel_wall", None)
+        counts = {"solves": sum(r.wedges.get(self.floors[0].key, {}).get("solves", 1) for r in results)
+                  if self.floors else len(values), "fast_path": stand_in is not None}
+        return ChainSweep(key, values, results, wall, solver_time, measured, counts)

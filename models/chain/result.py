@@ -44,9 +44,40 @@ def _curve_arrays(curves):
     return a, b
 
 
+def _arc_label(regions, block):
+    """The label of an arc of ``block`` for the certificate's message, computed only when needed."""
+    return lambda k: f"{block.name}: {regions[block.origin[k]]}->{regions[block.destination[k]]}"
+
+
+def _region_label(regions, rows):
+    return lambda k: regions[rows[k]]
+
+
+def _uses(model, s, D, Yv):
+    """Each user's draw on stage ``s``: final demand, the next stage's input, policies' uses."""
+    b = model.blocks[s]
+    use = np.zeros(len(b.user_rows))
+    if len(D):
+        use[np.searchsorted(b.user_rows, b.demand_rows)] += D
+    if s + 1 < len(model.blocks):
+        nb = model.blocks[s + 1]
+        use[np.searchsorted(b.user_rows, nb.supply_rows)] += model.chain.stages[s + 1].coefficient * Yv[s + 1]
+    for e in model.extra_use[s]:
+        use = use + np.asarray(e.value, dtype=float)
+    return use
+
+
+def _cached_curves(cache, key, curves_of):
+    if key not in cache:
+        cache[key] = _curve_arrays(curves_of())
+    return cache[key]
+
+
 def read_solution(model, solve_time: float) -> "ChainResult":
     """Read primal values and duals of the solved ``model`` into a certified :class:`ChainResult`."""
     ch, n = model.chain, model.chain.n
+    regions = ch.regions
+    cache = model.__dict__.setdefault("_curve_cache", {})
     K = len(ch.stages)
     delivered, exworks, stage_price = [], [], []
     rows, flows, checks = [], [], []
@@ -79,13 +110,15 @@ def read_solution(model, solve_time: float) -> "ChainResult":
         tau = np.asarray(b.tau.value, dtype=float)
         # balances
         if len(b.supply_rows):
-            slack = -np.asarray(model.constraints[f"supply[{b.name}]"].expr.value, dtype=float)
+            slack = Y - (b.out_of @ x if len(x) else 0.0)
+            for e in model.extra_out[s]:
+                slack = slack - np.asarray(e.value, dtype=float)
             checks.append(Complementarity(f"producers' balance [{b.name}]", slack, w[b.supply_rows],
-                                          [ch.regions[k] for k in b.supply_rows]))
+                                          _region_label(regions, b.supply_rows)))
         if len(b.user_rows):
-            slack = -np.asarray(model.constraints[f"delivered[{b.name}]"].expr.value, dtype=float)
+            slack = (b.into @ x if len(x) else np.zeros(len(b.user_rows))) - _uses(model, s, D, Yv)
             checks.append(Complementarity(f"delivered balance [{b.name}]", slack, p[b.user_rows],
-                                          [ch.regions[k] for k in b.user_rows]))
+                                          _region_label(regions, b.user_rows)))
         # no arbitrage on every arc of the stage
         extra = np.zeros(len(x))
         for pol in model.policies:
@@ -94,11 +127,11 @@ def read_solution(model, solve_time: float) -> "ChainResult":
                 extra = extra + wdg
         if len(x):
             gap = w[b.origin] + b.transport + tau + extra - p[b.destination]
-            labels = [f"{b.name}: {ch.regions[o]}->{ch.regions[d]}" for o, d in zip(b.origin, b.destination)]
-            checks.append(Complementarity(f"no arbitrage [{b.name}]", x, gap, labels))
+            checks.append(Complementarity(f"no arbitrage [{b.name}]", x, gap, _arc_label(ch.regions, b)))
         # cost curves: extraction (s = 0) or processing (value added)
         if len(b.supply_rows):
-            a_int, a_slope = _curve_arrays([m.supply_curve(ch.regions[k]) for k in b.supply_rows])
+            a_int, a_slope = _cached_curves(cache, ("supply", s),
+                                            lambda: [m.supply_curve(regions[k]) for k in b.supply_rows])
             p_in = delivered[s - 1][b.supply_rows] if s > 0 else np.zeros(len(Y))
             wedge = np.zeros(len(Y))
             for pol in model.policies:
@@ -109,12 +142,12 @@ def read_solution(model, solve_time: float) -> "ChainResult":
             if len(b.capacity_pos):
                 rent[b.capacity_pos] = _clip(model.constraints[f"capacity[{b.name}]"].dual_value)
                 checks.append(Complementarity(f"capacity [{b.name}]", b.capacity - Y[b.capacity_pos],
-                                              rent[b.capacity_pos], [ch.regions[b.supply_rows[k]] for k in b.capacity_pos]))
+                                              rent[b.capacity_pos], _region_label(regions, b.supply_rows[b.capacity_pos])))
             margin = w[b.supply_rows] - st.coefficient * p_in           # value added per unit
             mc = a_int + a_slope * Y
             implied = np.maximum(0.0, (margin - wedge - rent - a_int) / a_slope)
             checks.append(Complementarity(f"cost curve [{b.name}]", Y, mc + rent + wedge - margin,
-                                          [ch.regions[k] for k in b.supply_rows], quantity_gap=Y - implied))
+                                          _region_label(regions, b.supply_rows), quantity_gap=Y - implied))
             area = a_int * Y + 0.5 * a_slope * Y ** 2
             gross -= float(area.sum())
             value_added += float((margin * Y).sum())
@@ -123,11 +156,12 @@ def read_solution(model, solve_time: float) -> "ChainResult":
         # final demand
         d_price = np.full(len(D), np.nan)
         if len(D):
-            d_int, d_slope = _curve_arrays([m.demand_curve(ch.regions[k]) for k in b.demand_rows])
+            d_int, d_slope = _cached_curves(cache, ("demand", s),
+                                            lambda: [m.demand_curve(regions[k]) for k in b.demand_rows])
             d_price = p[b.demand_rows]
             implied = np.maximum(0.0, (d_price - d_int) / d_slope)
             checks.append(Complementarity(f"demand curve [{b.name}]", D, d_price - (d_int + d_slope * D),
-                                          [ch.regions[k] for k in b.demand_rows], quantity_gap=D - implied))
+                                          _region_label(regions, b.demand_rows), quantity_gap=D - implied))
             area = d_int * D + 0.5 * d_slope * D ** 2
             gross += float(area.sum())
             np.add.at(cs, b.demand_rows, area - d_price * D)
@@ -148,12 +182,9 @@ def read_solution(model, solve_time: float) -> "ChainResult":
         va = np.full(n, np.nan)
         if len(b.supply_rows):
             va[b.supply_rows] = w[b.supply_rows] - (st.coefficient * delivered[s - 1][b.supply_rows] if s > 0 else 0.0)
-        for k, r in enumerate(ch.regions):
-            rows.append((b.name, r, stage_price[s][k], p[k], w[k], prod[k], dem[k], use[k], imports[k],
-                         exports[k], va[k]))
+        rows.append(np.column_stack([stage_price[s], p, w, prod, dem, use, imports, exports, va]))
         shown = x > 1e-9 * q_max         # interior-point dust below the certificate's resolution
-        for o, d, q in zip(b.origin[shown], b.destination[shown], x[shown]):
-            flows.append((b.name, ch.regions[o], ch.regions[d], q))
+        flows.append((b.name, b.origin[shown], b.destination[shown], x[shown]))
     gov, rents = np.zeros(n), np.zeros(n)
     for pol in model.policies:
         acc = pol.accounts(model)
@@ -171,10 +202,15 @@ def read_solution(model, solve_time: float) -> "ChainResult":
         "value added adds up": abs(spend - value_added - margins) / money,
         "welfare identity": abs(float(welfare["total"].sum()) - gross) / money,
     })
-    stages = pd.DataFrame(rows, columns=["stage", "region", "price", "delivered_price", "producer_price",
-                                         "production", "final_demand", "input_use", "imports", "exports",
-                                         "value_added"]).set_index(["stage", "region"])
-    flow_table = pd.DataFrame(flows, columns=["stage", "origin", "destination", "kt"])
+    index = pd.MultiIndex.from_product([list(ch.stage_names), list(ch.regions)], names=["stage", "region"])
+    stages = pd.DataFrame(np.vstack(rows), index=index,
+                          columns=["price", "delivered_price", "producer_price", "production", "final_demand",
+                                   "input_use", "imports", "exports", "value_added"])
+    names = np.asarray(regions, dtype=object)
+    flow_table = pd.DataFrame({"stage": np.concatenate([[nm] * len(q) for nm, _, _, q in flows]).astype(object),
+                               "origin": np.concatenate([names[o] for _, o, _, _ in flows]),
+                               "destination": np.concatenate([names[d] for _, _, d, _ in flows]),
+                               "kt": np.concatenate([q for _, _, _, q in flows])})
     res = ChainResult(ch.mineral, ch.stage_names, stages, flow_table, welfare, {}, float(model.problem.value),
                       float(solve_time), residuals, stage_price)
     res.refresh_wedges(model)
@@ -233,7 +269,12 @@ class ChainResult:
 
 @dataclass
 class ChainSweep:
-    """Results of a parametric sweep of one policy key, with timings (seconds)."""
+    """Results of a parametric sweep of one policy key, with timings (seconds).
+
+    ``wall_time`` is the whole sweep; ``solver_time`` the sum of the solvers' reported times;
+    ``clarabel_wall`` the time measured inside Clarabel's ``solve()`` on the fast path
+    (:mod:`models.fastpath`); ``counts`` the number of solves and whether the fast path ran.
+    """
 
     key: str
     values: np.ndarray
@@ -241,6 +282,7 @@ class ChainSweep:
     wall_time: float
     solver_time: float
     clarabel_wall: float | None = None
+    counts: dict = field(default_factory=dict)
 
     def table(self, column: str = "price") -> pd.DataFrame:
         """``column`` of every stage and region, one row per swept value."""
