@@ -45,6 +45,10 @@ from .policies import ChainPolicy, StageFloor
 from .spec import ChainMarket
 
 
+#: Clarabel tolerances tried in turn, on a fresh set-up, when a solve fails or is not certified.
+RETRY_TOLERANCES = (1e-12, 1e-9, 1e-8)
+
+
 @dataclass
 class StageBlock:
     """The variables and index sets of one stage in the built programme."""
@@ -202,6 +206,7 @@ class ChainModel:
             welfare = welfare + term
         self.objective = welfare
         self.problem = cp.Problem(cp.Maximize(welfare), list(self.constraints.values()))
+        self._built = self.problem
         if not self.problem.is_dcp(dpp=True):
             raise ModelInputError("problem", "not DPP", "a disciplined parametrised convex programme")
         self.floors = [p for p in self.policies if isinstance(p, StageFloor)]
@@ -241,17 +246,36 @@ class ChainModel:
         raise kind(str(status), "check that quotas, CfD bounds and capacities are compatible", self.solver)
 
     def _solve_once(self):
-        """Solve at the current parameters, read and certify; retry once at Clarabel's defaults."""
+        """Solve at the current parameters, read and certify.
+
+        If the solver fails or the solution fails the certificate (a nearly degenerate
+        equilibrium: a region producing a few tonnes at a margin of cents), the step is re-solved
+        by a fresh Clarabel set-up (the cvxpy path) at each tolerance of :data:`RETRY_TOLERANCES`
+        in turn; the first certified solution is returned, else the last error is raised.
+        """
         from .result import read_solution
+        spent = 0.0
         try:
-            t = self._attempt(self.solver_options)
-            return read_solution(self, t)
+            spent += self._attempt(self.solver_options)
+            return read_solution(self, spent)
+        except (InfeasibleError, UnboundedError):
+            raise
         except (InaccurateSolutionError, SolverError) as exc:
-            if isinstance(exc, (InfeasibleError, UnboundedError)):
-                raise
-            relaxed = {**self.solver_options, "tol_gap_abs": 1e-8, "tol_gap_rel": 1e-8, "tol_feas": 1e-8}
-            t = self._attempt(relaxed)
-            return read_solution(self, t)
+            error = exc
+        stand_in, self.problem = self.problem, self._built
+        try:
+            for tol in RETRY_TOLERANCES:
+                options = {**self.solver_options, "tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol}
+                try:
+                    spent += self._attempt(options)
+                    return read_solution(self, spent)
+                except (InfeasibleError, UnboundedError):
+                    raise
+                except (InaccurateSolutionError, SolverError) as exc:
+                    error = exc
+        finally:
+            self.problem = stand_in
+        raise error
 
     @contextlib.contextmanager
     def parametric(self, fast: bool = True):
