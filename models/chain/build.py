@@ -222,10 +222,12 @@ class ChainModel:
             if key not in known:
                 raise ModelInputError("solve() keyword", key, f"a policy key among {known}")
         self.overrides.update(updates)
-        for b in self.blocks:
-            b.tau.value = np.zeros(b.x.size)
+        self.tau_next = [np.zeros(b.x.size) for b in self.blocks]    # policies add their arc costs here
         for pol in self.policies:
             pol.apply(self, self.overrides.get(pol.key))
+        for b, tau in zip(self.blocks, self.tau_next):
+            if b.tau.value is None or not np.array_equal(b.tau.value, tau):
+                b.tau.value = tau
 
     # ------------------------------------------------------------------ solve
     def _attempt(self, options: dict) -> float:

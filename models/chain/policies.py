@@ -143,7 +143,7 @@ class StageTariff(ChainPolicy):
     def apply(self, model, override):
         h = self.h(model)
         h.rate = self.rate if override is None else _number(self.key, override, "a non-negative rate in USD/kg")
-        model.blocks[self.s].tau.value = model.blocks[self.s].tau.value + h.rate * h.mask
+        model.tau_next[self.s] += h.rate * h.mask
 
     def accounts(self, model):
         h, b = self.h(model), model.blocks[self.s]

@@ -193,33 +193,21 @@ def read_solution(model, solve_time: float) -> "ChainResult":
         ps += acc.get("producer_transfer", 0.0)
         if pol.kind == "stockpile":
             spend += -float(np.sum(acc.get("government", 0.0)))
-    welfare = pd.DataFrame({"consumer_surplus": cs, "producer_surplus": ps, "government": gov, "rents": rents},
-                           index=pd.Index(ch.regions, name="region"))
-    welfare["total"] = welfare.sum(axis=1)
+    welfare = np.column_stack([cs, ps, gov, rents])
     tol = TOLERANCE["linear"]
     money = max(1.0, p_max * q_max * n)
     residuals = evaluate(checks, p_max, q_max, tol, model.solver, {
         "value added adds up": abs(spend - value_added - margins) / money,
-        "welfare identity": abs(float(welfare["total"].sum()) - gross) / money,
+        "welfare identity": abs(float(welfare.sum()) - gross) / money,
     })
-    index = pd.MultiIndex.from_product([list(ch.stage_names), list(ch.regions)], names=["stage", "region"])
-    stages = pd.DataFrame(np.vstack(rows), index=index,
-                          columns=["price", "delivered_price", "producer_price", "production", "final_demand",
-                                   "input_use", "imports", "exports", "value_added"])
-    names = np.asarray(regions, dtype=object)
-    flow_table = pd.DataFrame({"stage": np.concatenate([[nm] * len(q) for nm, _, _, q in flows]).astype(object),
-                               "origin": np.concatenate([names[o] for _, o, _, _ in flows]),
-                               "destination": np.concatenate([names[d] for _, _, d, _ in flows]),
-                               "kt": np.concatenate([q for _, _, _, q in flows])})
-    res = ChainResult(ch.mineral, ch.stage_names, stages, flow_table, welfare, {}, float(model.problem.value),
-                      float(solve_time), residuals, stage_price)
+    res = ChainResult(ch.mineral, ch.stage_names, ch.regions, np.vstack(rows), flows, welfare,
+                      float(model.problem.value), float(solve_time), residuals, stage_price)
     res.refresh_wedges(model)
     return res
 
 
-@dataclass
 class ChainResult:
-    """A certified solution of a chain.
+    """A certified solution of a chain. Its tables are built from the solution's arrays when first read.
 
     Attributes
     ----------
@@ -236,18 +224,48 @@ class ChainResult:
         Each policy's wedges by its key (tariff, licence rent, top-ups, purchases, status).
     certificate : dict
         The scaled residual of every condition checked.
+    objective, solve_time : float
     """
 
-    mineral: str
-    stage_names: tuple
-    stages: pd.DataFrame
-    flows: pd.DataFrame
-    welfare: pd.DataFrame
-    wedges: dict
-    objective: float
-    solve_time: float
-    certificate: dict
-    price_arrays: list = field(repr=False, default_factory=list)
+    COLUMNS = ("price", "delivered_price", "producer_price", "production", "final_demand", "input_use",
+               "imports", "exports", "value_added")
+
+    def __init__(self, mineral, stage_names, regions, stage_rows, flow_parts, welfare_rows, objective, solve_time,
+                 certificate, price_arrays):
+        self.mineral, self.stage_names, self.regions = mineral, tuple(stage_names), tuple(regions)
+        self._stage_rows, self._flow_parts, self._welfare_rows = stage_rows, flow_parts, welfare_rows
+        self.objective, self.solve_time, self.certificate = objective, solve_time, certificate
+        self.price_arrays = price_arrays
+        self.wedges: dict = {}
+        self._tables: dict = {}
+
+    @property
+    def stages(self) -> pd.DataFrame:
+        if "stages" not in self._tables:
+            index = pd.MultiIndex.from_product([list(self.stage_names), list(self.regions)], names=["stage", "region"])
+            self._tables["stages"] = pd.DataFrame(self._stage_rows, index=index, columns=list(self.COLUMNS))
+        return self._tables["stages"]
+
+    @property
+    def flows(self) -> pd.DataFrame:
+        if "flows" not in self._tables:
+            names = np.asarray(self.regions, dtype=object)
+            parts = self._flow_parts
+            self._tables["flows"] = pd.DataFrame({
+                "stage": np.concatenate([[nm] * len(q) for nm, _, _, q in parts]).astype(object),
+                "origin": np.concatenate([names[o] for _, o, _, _ in parts]),
+                "destination": np.concatenate([names[d] for _, _, d, _ in parts]),
+                "kt": np.concatenate([q for _, _, _, q in parts])})
+        return self._tables["flows"]
+
+    @property
+    def welfare(self) -> pd.DataFrame:
+        if "welfare" not in self._tables:
+            w = pd.DataFrame(self._welfare_rows, index=pd.Index(self.regions, name="region"),
+                             columns=["consumer_surplus", "producer_surplus", "government", "rents"])
+            w["total"] = w.sum(axis=1)
+            self._tables["welfare"] = w
+        return self._tables["welfare"]
 
     def refresh_wedges(self, model) -> None:
         self.wedges = {pol.key: pol.wedge(model) for pol in model.policies}
