@@ -261,3 +261,18 @@ def test_hostile_data_unknown_region_and_open_balance(data_copy, dataset):
     from models.chain.data import calibrate_chain
     with pytest.raises(ModelInputError, match=r"world production vs world use.*equal totals"):
         calibrate_chain(load_chain_data(data_copy), dataset, "rare_earths")
+
+
+def test_a_sweep_re_solves_the_built_programme_as_fresh_builds_do(rare_earths):
+    """The parametric sweep (Clarabel's fast path, parameters updated in place) gives what a fresh
+    build at each level gives, floor search included."""
+    levels = [55.0, 60.0, 65.0]
+    model = ChainModel(rare_earths.chain, [StageFloor("magnet", ("USA", "EU", "JPN"), 55.0)])
+    sweep = model.sweep("floor_magnet", levels)
+    assert sweep.counts["fast_path"] and sweep.wall_time > 0 and sweep.clarabel_wall > 0
+    for level, res in zip(levels, sweep.results):
+        fresh = ChainModel(rare_earths.chain, [StageFloor("magnet", ("USA", "EU", "JPN"), level)]).solve()
+        assert np.allclose(res.stages[["price", "production"]].to_numpy(),
+                           fresh.stages[["price", "production"]].to_numpy(), atol=1e-5, equal_nan=True)
+        assert res.wedges["floor_magnet"]["tariff"] == pytest.approx(fresh.wedges["floor_magnet"]["tariff"], abs=1e-5)
+    assert sweep.table("price").shape == (3, 4 * 13)
