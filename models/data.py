@@ -83,6 +83,11 @@ SCHEMA: dict[str, dict] = {
         "destinations": ("regionlist", None, None, True), "minerals": ("minerallist", None, None, True),
         "cut_share": ("float", None, "pos", True), "duration_years": ("int", None, "pos", True),
         "annual_probability": ("float", None, "pos", True)}},
+    "downstream_exposure": {"key": ["region", "mineral", "sector"], "cols": {
+        "region": ("str", _REG, None, True), "mineral": ("str", _MIN, None, True), "sector": ("str", None, None, True),
+        "year": ("int", None, "pos", True), "output_musd": ("float", None, "pos", True),
+        "value_added_share": ("float", None, "pos", True), "value_added_source": ("source", None, None, True),
+        "note": ("str", None, None, False)}},
     "claims": {"key": ["id"], "source": False, "cols": {
         "id": ("str", None, None, True), "article": ("str", _ARTICLES, None, True), "quote": ("str", None, None, True),
         "kind": ("str", ("factual", "causal", "forecast", "political"), None, True),
@@ -93,7 +98,8 @@ SCHEMA: dict[str, dict] = {
         "flips_when": ("str", None, None, False)}},
 }
 _ORDER = ("regions", "minerals", "region_countries", "prices", "quantities", "world_totals", "elasticities",
-          "trade_costs", "subsidies", "export_controls", "floors", "rosters", "roster_regions", "gdp", "disruptions", "claims")
+          "trade_costs", "subsidies", "export_controls", "floors", "rosters", "roster_regions", "gdp", "disruptions",
+          "downstream_exposure", "claims")
 _CITATION = re.compile(r"(19|20)\d\d")
 #: Numbers as the files write them: no digit-group separators, no underscores, no inf or nan.
 _FLOAT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -273,6 +279,11 @@ def _cross_checks(t: dict[str, pd.DataFrame]) -> None:
                                       f"{r['annual_probability']}: a probability in (0, 1]")
         if r["destinations"] != "ALL" and r["origin"] in r["destinations"].split(";"):
             raise DataValidationError("disruptions", line, "destinations", "must not include the origin")
+    dx = t["downstream_exposure"]
+    for i, r in dx.iterrows():
+        if r["value_added_share"] > 1:
+            raise DataValidationError("downstream_exposure", dx.attrs["lines"][i], "value_added_share",
+                                      f"{r['value_added_share']}: a share of output in (0, 1]")
     if len(dis) and dis["annual_probability"].sum() > 1:
         raise DataValidationError("disruptions", None, "annual_probability",
                                   f"probabilities sum to {dis['annual_probability'].sum():.4g}, more than 1")
@@ -292,7 +303,7 @@ class Dataset:
     elasticities: pd.DataFrame; trade_costs: pd.DataFrame; subsidies: pd.DataFrame  # noqa: E702
     export_controls: pd.DataFrame; floors: pd.DataFrame; rosters: pd.DataFrame  # noqa: E702
     roster_regions: pd.DataFrame; gdp: pd.DataFrame; disruptions: pd.DataFrame  # noqa: E702
-    claims: pd.DataFrame
+    downstream_exposure: pd.DataFrame; claims: pd.DataFrame  # noqa: E702
 
     @property
     def region_ids(self) -> tuple[str, ...]:

@@ -17,9 +17,12 @@ only add supply, so it never raises a price. ``L_r`` is zero without a shortfall
 with it; it is an upper bound in the short run (no substitution, no inventories beyond ``R``)
 and the market surplus, which allows substitution along the demand curve, a lower one.
 
-The exposure ``Y_sr`` and ``v_s`` must come from input–output data (``data/`` with a source on
-every row); :func:`load_anchors` reads the published estimates of such losses the chapters
-compare with (``data/downstream_anchors.csv``).
+The exposure ``Y_sr`` and ``v_s`` come from sourced output and value-added data
+(``data/downstream_exposure.csv``, a source or a stated assumption on every row, validated with the
+dataset by :mod:`models.data`); :func:`value_added_at_risk` sums ``Σ_s v_s Y_sr`` by region and
+:func:`exposure_table` shows the rows with the implied input requirement ``a_r = D0_r / Σ_s Y_sr``
+(kt of the mineral per USD million of output). :func:`load_anchors` reads the published estimates
+of such losses the chapters compare with (``data/downstream_anchors.csv``).
 """
 from __future__ import annotations
 
@@ -132,3 +135,52 @@ def load_anchors(path: str | Path | None = None) -> pd.DataFrame:
                 raise DataValidationError(name, line, col, f"{row[col]}: must be non-negative")
         rows.append(row)
     return pd.DataFrame(rows, columns=list(rows[0]) if rows else list(need)).set_index("id")
+
+
+def _exposure_rows(dataset, mineral: str) -> pd.DataFrame:
+    if mineral not in dataset.mineral_ids:
+        raise ModelInputError("mineral", mineral, f"one of {list(dataset.mineral_ids)}")
+    table = dataset.downstream_exposure
+    return table[table["mineral"] == mineral]
+
+
+def value_added_at_risk(dataset, mineral: str, value_added_share: float | None = None) -> pd.Series:
+    """``VA_r = Σ_s v_s Y_sr``: the value added a year that needs ``mineral`` (USD million), by region.
+
+    Parameters
+    ----------
+    dataset : models.data.Dataset
+        Its ``downstream_exposure`` table (``data/downstream_exposure.csv``).
+    mineral : str
+    value_added_share : float, optional
+        Replaces every row's ``v_s`` (a sensitivity); must lie in (0, 1].
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by the dataset's regions, 0 where the table has no row (not measured, not safe).
+    """
+    rows = _exposure_rows(dataset, mineral)
+    if value_added_share is not None:
+        if isinstance(value_added_share, bool) or not np.isscalar(value_added_share) \
+                or not np.isfinite(float(value_added_share)) or not 0 < float(value_added_share) <= 1:
+            raise ModelInputError("value_added_share", value_added_share, "a share of output in (0, 1]")
+        v = pd.Series(float(value_added_share), index=rows.index)
+    else:
+        v = rows["value_added_share"].astype(float)
+    va = (v * rows["output_musd"].astype(float)).groupby(rows["region"]).sum()
+    return va.reindex(list(dataset.region_ids)).fillna(0.0).rename("value_added_at_risk_musd")
+
+
+def exposure_table(dataset, mineral: str, use_kt: pd.Series | None = None) -> pd.DataFrame:
+    """The exposure rows of ``mineral`` with ``value_added_musd = v_s Y_sr`` and, given the regions'
+    base-year use ``D0_r`` (kt), the implied Leontief input requirement ``a_r = D0_r / Σ_s Y_sr`` in
+    tonnes per USD million of output (``requirement_t_per_musd``)."""
+    rows = _exposure_rows(dataset, mineral)
+    out = rows[["region", "sector", "year", "output_musd", "value_added_share"]].copy()
+    out["value_added_musd"] = out["output_musd"] * out["value_added_share"]
+    if use_kt is not None:
+        use = pd.Series(use_kt, dtype=float)
+        total = out.groupby("region")["output_musd"].transform("sum")
+        out["requirement_t_per_musd"] = 1000.0 * out["region"].map(use).fillna(0.0) / total
+    return out.reset_index(drop=True)

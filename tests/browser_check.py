@@ -325,3 +325,71 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+_DASHBOARD_STATE = """() => {
+    const root = document.getElementById('cl-dash');
+    if (!root) { return null; }
+    const rows = [...root.querySelectorAll('.cl-row[data-status]')];
+    const badges = [...root.querySelectorAll('.cl-badge')];
+    const painted = badges.filter(b => {
+        const s = getComputedStyle(b), r = b.getBoundingClientRect();
+        return s.backgroundColor !== 'rgba(0, 0, 0, 0)' && s.color === 'rgb(255, 255, 255)'
+            && r.width > 0 && r.height > 0;
+    });
+    return {
+        rows: rows.length,
+        visible: rows.filter(r => !r.hidden && r.getBoundingClientRect().height > 0).length,
+        badges: badges.length,
+        painted_badges: painted.length,
+        links: [...root.querySelectorAll('a.cl-link')].map(a => a.href),
+        scroll_width: document.documentElement.scrollWidth,
+        inner_width: window.innerWidth,
+        count_text: (root.querySelector('.cl-count') || {}).textContent || '',
+    };
+}"""
+
+
+def check_dashboard(
+    base_url: str, page_path: str, widths: tuple[int, ...] = (1280, 390), *, executable: str | None = None
+) -> dict:
+    """Open the claims dashboard at each viewport width and report what a reader would see.
+
+    Returns ``{"widths": {width: state}, "filtered": state after choosing one verdict,
+    "filter_value": that verdict, "broken_links": [...]}``, where a state holds the number of
+    rows, visible rows, badges and badges painted (a background colour, white text, a size), the
+    page's scroll width against the window's, and the chapter links. A link is broken when its
+    page does not load or has no element with the link's anchor id.
+    """
+    from playwright.sync_api import sync_playwright
+
+    out: dict = {"widths": {}, "broken_links": []}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable or chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            for width in widths:
+                context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
+                page = context.new_page()
+                page.goto(base_url + page_path, wait_until="load")
+                out["widths"][width] = page.evaluate(_DASHBOARD_STATE)
+                context.close()
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+            page = context.new_page()
+            page.goto(base_url + page_path, wait_until="load")
+            values = page.eval_on_selector_all("#cl-dash select[name=verdict] option", "os => os.map(o => o.value)")
+            choice = next((v for v in values if v), "")
+            page.select_option("#cl-dash select[name=verdict]", choice)
+            out["filter_value"] = choice
+            out["filtered"] = page.evaluate(_DASHBOARD_STATE)
+            out["filtered"]["matching"] = page.eval_on_selector_all(
+                f'#cl-dash .cl-row[data-status="{choice}"]', "rs => rs.length")
+            for href in sorted(set((out["widths"].get(widths[0]) or {}).get("links", []))):
+                target, _, anchor = href.partition("#")
+                response = page.goto(target, wait_until="load")
+                found = page.evaluate("(id) => document.getElementById(id) !== null", anchor) if anchor else True
+                if response is None or response.status >= 400 or not found:
+                    out["broken_links"].append(href)
+            context.close()
+        finally:
+            browser.close()
+    return out

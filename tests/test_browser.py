@@ -90,3 +90,22 @@ def test_notebook_figure_count(tmp_path: Path, html: str, expected: int):
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
     assert browser_check.notebook_figure_count(path) == expected
+
+
+def test_claims_dashboard(built_book: Path, chromium: str, repo_root: Path):
+    """The claims page: a badge painted on every row, every chapter link lands on a `Verdicts`
+    section, the filter shows exactly the rows it names, no sideways scroll on a desktop or a phone."""
+    import pandas as pd
+
+    n_claims = len(pd.read_csv(repo_root / "data" / "claims.csv", dtype=str))
+    with browser_check.serve(built_book) as base_url:
+        seen = browser_check.check_dashboard(base_url, "book/claims.html", executable=chromium)
+    for width, state in seen["widths"].items():
+        assert state is not None, "no dashboard on the claims page"
+        assert state["rows"] == state["visible"] == state["badges"] == state["painted_badges"] == n_claims, (width, state)
+        assert state["scroll_width"] <= state["inner_width"], f"sideways scroll at {width} px: {state}"
+        assert state["links"], "no chapter link on the dashboard"
+    assert not seen["broken_links"], seen["broken_links"]
+    filtered = seen["filtered"]
+    assert seen["filter_value"] and 0 < filtered["visible"] == filtered["matching"] < n_claims, seen
+    assert filtered["count_text"].startswith(f"{filtered['visible']} of {n_claims}")

@@ -253,3 +253,22 @@ def test_bad_disruption(tmp_path, column, value):
     d = _copy(tmp_path)
     _edit(d, "disruptions", 2, column, value)
     _expect(d, "disruptions", 2, column)
+
+
+@pytest.mark.parametrize("column,value", [("value_added_share", "1.5"), ("value_added_share", "0"),
+                                          ("output_musd", "-5"), ("output_musd", "478,000"),
+                                          ("region", "Japan"), ("mineral", "cobalt"), ("year", "2022.5"),
+                                          ("source", "the automotive industry"),
+                                          ("value_added_source", "assumption:"), ("value_added_source", "")])
+def test_bad_downstream_exposure(tmp_path, column, value):
+    """downstream_exposure.csv: known regions and minerals, positive output in plain digits, a
+    value-added share in (0, 1], and a source (or a stated assumption) for the output and for the share."""
+    d = _copy(tmp_path)
+    _edit(d, "downstream_exposure", 2, column, value)
+    _expect(d, "downstream_exposure", 2, column)
+
+
+def test_downstream_exposure_rows(ds):
+    dx = ds.downstream_exposure
+    assert {("JPN", "ndpr"), ("USA", "gallium")} <= set(zip(dx.region, dx.mineral))
+    assert ((dx.value_added_share > 0) & (dx.value_added_share <= 1)).all()
