@@ -250,8 +250,9 @@ class ChainModel:
     def _solve_once(self):
         """Solve at the current parameters, read and certify.
 
-        If the solver fails or the solution fails the certificate (a nearly degenerate
-        equilibrium: a region producing a few tonnes at a margin of cents), the step is re-solved
+        If the solver fails, reports the problem infeasible or unbounded, or the solution fails the
+        certificate (a nearly degenerate equilibrium: a region producing a few tonnes at a margin
+        of cents), the step is re-solved
         by a fresh Clarabel set-up (the cvxpy path) at each tolerance of :data:`RETRY_TOLERANCES`
         in turn; the first certified solution is returned, else the last error is raised.
         """
@@ -260,9 +261,7 @@ class ChainModel:
         try:
             spent += self._attempt(self.solver_options)
             return read_solution(self, spent)
-        except (InfeasibleError, UnboundedError):
-            raise
-        except (InaccurateSolutionError, SolverError) as exc:
+        except SolverError as exc:      # an in-place update can also misreport (in)feasibility
             error = exc
         stand_in, self.problem = self.problem, self._built
         try:
@@ -271,9 +270,7 @@ class ChainModel:
                 try:
                     spent += self._attempt(options)
                     return read_solution(self, spent)
-                except (InfeasibleError, UnboundedError):
-                    raise
-                except (InaccurateSolutionError, SolverError) as exc:
+                except SolverError as exc:
                     error = exc
         finally:
             self.problem = stand_in

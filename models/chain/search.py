@@ -11,17 +11,21 @@ falls as the cap ``Q`` rises; with ``M_0`` the zone's imports from non-members w
 
 With floors on several stages the caps interact (a floor on oxide moves the price of magnets);
 they are found one stage at a time, holding the others, and the rounds repeat until every
-zone price is at its floor (or its status is settled): a Gauss–Seidel iteration.
+zone price is at its floor (or its status is settled): a Gauss–Seidel iteration, finished by
+Newton's method on the caps of the floors that hold when it creeps.
 """
 from __future__ import annotations
 
+import numpy as np
 from scipy.optimize import brentq
 
-from ..errors import InaccurateSolutionError
+from ..errors import InaccurateSolutionError, SolverError
 
 PRICE_TOL = 1e-7
 OPEN_CAP = 1e5          # kt: far above any stage's world output
 MAX_ROUNDS = 30
+#: Gauss–Seidel rounds before Newton's method finishes the search of interacting floors.
+NEWTON_AFTER = 4
 BINDS, NOT_BINDING, FAILS = "holds (tariff binds)", "not binding (zone price above f)", "fails"
 
 
@@ -63,12 +67,61 @@ def _search_one(model, floor, spent):
     return res
 
 
+def _newton(model, floors, spent, rounds: int = 12):
+    """Newton's method on the caps of the floors that bind, ``P_s(Q) = f_s`` for every ``s`` at once,
+    with a Jacobian from one-sided differences (the solution is piecewise affine in ``Q``, so a few
+    steps suffice where the Gauss–Seidel rounds creep). Returns the result, or ``None``."""
+    handles = [model.handles[f.key] for f in floors]
+    levels = np.array([h.level for h in handles])
+
+    def gap_at(caps):
+        for h, c in zip(handles, caps):
+            h.cap.value = max(0.0, float(c))
+        res = model._solve_once()
+        spent["time"] += res.solve_time
+        spent["solves"] += 1
+        return res, np.array([f.zone_price(model, res.price_arrays) for f in floors]) - levels
+
+    caps = np.array([float(h.cap.value) for h in handles])
+    start = caps.copy()
+    try:
+        return _newton_steps(gap_at, caps, levels, len(floors), rounds)
+    except SolverError:         # a step far outside the bracket: back to the Gauss–Seidel rounds
+        for h, c in zip(handles, start):
+            h.cap.value = float(c)
+        return None
+
+
+def _newton_steps(gap_at, caps, levels, k, rounds):
+    res, g = gap_at(caps)
+    for _ in range(rounds):
+        if np.all(np.abs(g) <= PRICE_TOL * levels):
+            return res
+        J = np.empty((k, k))
+        for j in range(k):
+            step = max(1e-7, 1e-4 * caps[j])
+            shifted = caps.copy()
+            shifted[j] += step
+            J[:, j] = (gap_at(shifted)[1] - g) / step
+        try:
+            move = np.linalg.solve(J, -g)
+        except np.linalg.LinAlgError:
+            return None
+        caps = np.clip(caps + move, 0.0, OPEN_CAP)
+        res, g = gap_at(caps)
+    return res if np.all(np.abs(g) <= 10 * PRICE_TOL * levels) else None
+
+
 def solve_floors(model):
     """Solve ``model`` with every :class:`StageFloor` held at its level; return the result whose
-    ``solve_time`` sums every re-solve and whose floor wedges carry status, zone price and solves."""
+    ``solve_time`` sums every re-solve and whose floor wedges carry status, zone price and solves.
+
+    Gauss–Seidel rounds settle each floor's status (not binding, holds, fails); if the prices of
+    the floors that hold still creep after :data:`NEWTON_AFTER` rounds, Newton's method on their
+    caps finishes the search."""
     spent = {"time": 0.0, "solves": 0}
     res = None
-    for _ in range(MAX_ROUNDS):
+    for round_ in range(MAX_ROUNDS):
         caps_before = [model.handles[f.key].cap.value for f in model.floors]
         for f in model.floors:
             res = _search_one(model, f, spent)
@@ -83,6 +136,14 @@ def solve_floors(model):
             h.record["zone_price"] = price
         if settled or len(model.floors) == 1:
             break
+        binding = [f for f in model.floors if model.handles[f.key].record["status"] == BINDS]
+        if round_ + 1 >= NEWTON_AFTER and binding:
+            polished = _newton(model, binding, spent)
+            if polished is not None:
+                res = polished
+                for f in model.floors:
+                    model.handles[f.key].record["zone_price"] = f.zone_price(model, res.price_arrays)
+                break
     else:
         raise InaccurateSolutionError("zone_price", f"the floors' search did not settle in {MAX_ROUNDS} rounds",
                                       model.solver)
