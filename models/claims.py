@@ -58,7 +58,7 @@ def load_register(path: str | Path | None = None) -> pd.DataFrame:
     return table.set_index("id")
 
 
-def verdict_table(verdicts: list[Verdict], path: str | Path | None = None) -> pd.DataFrame:
+def verdict_table(verdicts: list[Verdict], path: str | Path | None = None, record: bool = True) -> pd.DataFrame:
     """The chapter's verdicts beside the register's: one row per claim.
 
     Columns: ``article``, ``quote``, ``verdict``, ``conditions``, ``flips_when``,
@@ -67,8 +67,11 @@ def verdict_table(verdicts: list[Verdict], path: str | Path | None = None) -> pd
     With the environment variable ``CMBLOC_RECORD_VERDICTS=1`` (a maintainer re-running every
     chapter after a data change: ``CMBLOC_RECORD_VERDICTS=1 jupyter execute book/*.ipynb``), the
     verdicts are first written into the register, so the register follows the computation.
+    One chapter records each claim (the register's ``chapter``); another chapter that re-tests it
+    passes ``record=False`` and shows its verdict beside the recorded one, so that the register
+    never depends on the order in which chapters run.
     """
-    if os.environ.get("CMBLOC_RECORD_VERDICTS") == "1":
+    if record and os.environ.get("CMBLOC_RECORD_VERDICTS") == "1":
         record_verdicts(verdicts, path)
     register = load_register(path)
     rows = []
@@ -89,19 +92,45 @@ def record_verdicts(verdicts: list[Verdict], path: str | Path | None = None) -> 
     Only the ``verdict``, ``verdict_detail`` and ``flips_when`` columns of the named rows change; the file is
     locked while it is rewritten so that chapters run in parallel do not overwrite each other.
     """
+    def update(table):
+        for v in verdicts:
+            hit = _row(table, v.claim_id, path)
+            table.loc[hit, "verdict"] = v.verdict
+            table.loc[hit, "verdict_detail"] = v.conditions
+            table.loc[hit, "flips_when"] = v.flips_when
+    _rewrite_register(update, path)
+
+
+def record_shares(shares: dict[str, float], path: str | Path | None = None) -> None:
+    """Write each claim's share of Monte Carlo draws in which its verdict holds (``share_holds``,
+    in [0, 1]) into the register; the robustness chapter calls it with ``CMBLOC_RECORD_VERDICTS=1``."""
+    for claim_id, share in shares.items():
+        if not isinstance(share, (int, float)) or not 0 <= float(share) <= 1:
+            raise ModelInputError(f"share_holds[{claim_id}]", share, "a share between 0 and 1")
+
+    def update(table):
+        for claim_id, share in shares.items():
+            table.loc[_row(table, claim_id, path), "share_holds"] = f"{float(share):.4f}"
+    _rewrite_register(update, path)
+
+
+def _row(table: pd.DataFrame, claim_id: str, path) -> pd.Series:
+    hit = table["id"] == claim_id
+    if not hit.any():
+        raise ModelInputError("claim_id", claim_id, f"an id of the register ({Path(path or REGISTER).name})")
+    return hit
+
+
+def _rewrite_register(update, path) -> None:
+    """Apply ``update(table)`` to the register under a file lock; write a temporary file, then rename."""
     target = Path(path or REGISTER)
     with open(str(target) + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         table = pd.read_csv(target, dtype=str, keep_default_na=False)
-        for v in verdicts:
-            hit = table["id"] == v.claim_id
-            if not hit.any():
-                raise ModelInputError("claim_id", v.claim_id, f"an id of the register ({target.name})")
-            table.loc[hit, "verdict"] = v.verdict
-            table.loc[hit, "verdict_detail"] = v.conditions
-            if "flips_when" not in table.columns:
-                table["flips_when"] = ""
-            table.loc[hit, "flips_when"] = v.flips_when
+        for column in ("flips_when", "share_holds"):
+            if column not in table.columns:
+                table[column] = ""
+        update(table)
         tmp = str(target) + ".tmp"
         table.to_csv(tmp, index=False)
         os.replace(tmp, target)

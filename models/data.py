@@ -95,7 +95,7 @@ SCHEMA: dict[str, dict] = {
         "chapter": ("str", ("", "claims", "market_today", "model", "price_floors", "stockpile", "membership",
                              "investment", "independence", "flooding", "export_controls"), None, False),
         "verdict": ("str", None, None, False), "verdict_detail": ("str", None, None, False),
-        "flips_when": ("str", None, None, False)}},
+        "flips_when": ("str", None, None, False), "share_holds": ("float", None, "share", False)}},
 }
 _ORDER = ("regions", "minerals", "region_countries", "prices", "quantities", "world_totals", "elasticities",
           "trade_costs", "subsidies", "export_controls", "floors", "rosters", "roster_regions", "gdp", "disruptions",
@@ -177,6 +177,8 @@ def _check_file(name: str, df: pd.DataFrame, lines: list[int], known: dict[str, 
                     raise err("not a finite number")
                 if (sign == "pos" and val <= 0) or (sign == "nonneg" and val < 0):
                     raise err("must be positive" if sign == "pos" else "must be non-negative")
+                if sign == "share" and not 0 <= val <= 1:
+                    raise err("must be a share between 0 and 1")
                 raw = val
             if typ == "date" and not re.fullmatch(r"\d{4}-\d\d-\d\d", raw):
                 raise err("not an ISO date YYYY-MM-DD")

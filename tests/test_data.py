@@ -272,3 +272,11 @@ def test_downstream_exposure_rows(ds):
     dx = ds.downstream_exposure
     assert {("JPN", "ndpr"), ("USA", "gallium")} <= set(zip(dx.region, dx.mineral))
     assert ((dx.value_added_share > 0) & (dx.value_added_share <= 1)).all()
+
+
+@pytest.mark.parametrize("value", ["1.2", "-0.1", "most"])
+def test_claims_share_of_draws_outside_zero_one_is_refused(tmp_path, value):
+    folder = _copy(tmp_path)
+    _edit(folder, "claims", 2, "share_holds", value)
+    err = _expect(folder, "claims", 2, "share_holds")
+    assert value in str(err)
