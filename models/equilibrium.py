@@ -57,6 +57,8 @@ from .zone import solve_zone
 SOLVERS = ("CLARABEL", "OSQP", "SCS", "ECOS", "HIGHS")
 #: Clarabel's tolerances for the one re-solve of a solution that fails the certificate.
 CERTIFY_RETRY_TOLERANCE = 1e-12
+#: Clarabel's static regularisation in the last retry of an uncertified solve (its default is 1e-8).
+LAST_RESORT_REGULARISATION = 1e-10
 
 
 @dataclass
@@ -329,7 +331,8 @@ class EquilibriumModel(ParameterStage, SolverStage):
         residuals just above the certificate's tolerance where the equilibrium is nearly
         degenerate (a floor within cents of the market price on a market of a few tonnes): a
         purchase of 2e-5 kt at a margin of 0.02 USD/kg. Such a solution is re-solved once at
-        :data:`CERTIFY_RETRY_TOLERANCE`; if it still fails, the certificate's error is raised.
+        :data:`CERTIFY_RETRY_TOLERANCE`, then (inside the fast path) once more through cvxpy; if it
+        still fails, the certificate's error is raised.
         """
         objective, solve_time = self._solve_raw()
         try:
@@ -340,7 +343,28 @@ class EquilibriumModel(ParameterStage, SolverStage):
             tighter = {**self.solver_options, **{k: CERTIFY_RETRY_TOLERANCE for k in
                                                  ("tol_gap_abs", "tol_gap_rel", "tol_feas")}}
             objective, retry_time = self._attempt(tighter)
-            return self._read(objective, solve_time + retry_time)
+            try:
+                return self._read(objective, solve_time + retry_time)
+            except InaccurateSolutionError as error:
+                return self._solve_afresh(tighter, solve_time + retry_time, error)
+
+    def _solve_afresh(self, options: dict, spent: float, error: InaccurateSolutionError) -> RawSolution:
+        """Last resort inside the fast path (models/fastpath.py): the same parameters solved through
+        cvxpy's own ``Problem.solve`` (a fresh set-up) with Clarabel's static regularisation cut
+        from 1e-8 to :data:`LAST_RESORT_REGULARISATION`, certified like any solve; outside the fast
+        path, the certificate's error. Very steep curves (short-run, low elasticities) under a
+        large export discount leave the cap's complementarity residual just above the tolerance
+        at the default regularisation, whatever the gap tolerance (measured on the flooding
+        chapter's sensitivity grid)."""
+        original = getattr(self, "_fastpath", (None,))[0]
+        if original is None or self.problem is original:
+            raise error
+        fast, self.problem = self.problem, original
+        try:
+            objective, solve_time = self._attempt({**options, "static_regularization_constant": LAST_RESORT_REGULARISATION})
+            return self._read(objective, spent + solve_time)
+        finally:
+            self.problem = fast
 
     def _solve_current(self) -> tuple[RawSolution, dict]:
         """Solve at the current parameter values; with a preferential floor, search its cap.
