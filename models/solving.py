@@ -43,29 +43,40 @@ class SolverStage:
             return self._attempt(relaxed)
 
     def _attempt(self, options: dict) -> tuple[float, float]:
-        try:
-            with warnings.catch_warnings():
-                # cvxpy warns on inaccurate / infeasible-or-unbounded statuses; we raise a typed
-                # error for those below instead (a warning would escape, or under -W error
-                # pre-empt the typed error).
-                warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
-                warnings.filterwarnings("ignore", message="(?s).*infeasible or unbounded", category=UserWarning)
-                self.problem.solve(solver=self.solver, **options)
-        except cp.error.SolverError as exc:
-            raise SolverError("solver_error", f"the solver failed ({exc}); try solver='SCS' or check "
-                              "that curves and costs are scaled in USD/kg and kt", self.solver) from exc
-        status = self.problem.status
-        if status == cp.OPTIMAL:
-            stats = self.problem.solver_stats
-            return float(self.problem.value), float(stats.solve_time or 0.0)
-        hint = {
-            cp.INFEASIBLE: "no feasible point: check that floor bounds, quotas and bans are compatible",
-            cp.INFEASIBLE_INACCURATE: "probably infeasible: check floor bounds, quotas and bans",
-            cp.UNBOUNDED: "unbounded: a demand curve may slope upward or a supply curve downward",
-            cp.UNBOUNDED_INACCURATE: "probably unbounded: check the curves' slopes",
-            cp.OPTIMAL_INACCURATE: "the solver stopped short of its tolerance: rescale the inputs (kt, USD/kg) or try another solver",
-        }.get(status, "the solver stopped without a solution: try another solver")
-        kind = {cp.INFEASIBLE: InfeasibleError, cp.INFEASIBLE_INACCURATE: InfeasibleError,
-                cp.UNBOUNDED: UnboundedError, cp.UNBOUNDED_INACCURATE: UnboundedError,
-                cp.OPTIMAL_INACCURATE: InaccurateSolutionError}.get(status, SolverError)
-        raise kind(str(status), hint, self.solver)
+        hint = "try solver='SCS' or check that curves and costs are scaled in USD/kg and kt"
+        solve_time = solve_once(self.problem, self.solver, options, hint)
+        return float(self.problem.value), solve_time
+
+
+#: What each non-optimal status of cvxpy means for this package's programmes.
+_STATUS_HINTS = {
+    cp.INFEASIBLE: "no feasible point: check that floor bounds, quotas and bans are compatible",
+    cp.INFEASIBLE_INACCURATE: "probably infeasible: check floor bounds, quotas and bans",
+    cp.UNBOUNDED: "unbounded: a demand curve may slope upward or a supply curve downward",
+    cp.UNBOUNDED_INACCURATE: "probably unbounded: check the curves' slopes",
+    cp.OPTIMAL_INACCURATE: "the solver stopped short of its tolerance: rescale the inputs (kt, USD/kg) or try another solver",
+}
+_STATUS_ERRORS = {cp.INFEASIBLE: InfeasibleError, cp.INFEASIBLE_INACCURATE: InfeasibleError,
+                  cp.UNBOUNDED: UnboundedError, cp.UNBOUNDED_INACCURATE: UnboundedError,
+                  cp.OPTIMAL_INACCURATE: InaccurateSolutionError}
+
+
+def solve_once(problem, solver: str, options: dict, failure_hint: str) -> float:
+    """One call of ``problem.solve``; the solver's time (s) if optimal, else the typed error.
+
+    cvxpy warns on inaccurate and infeasible-or-unbounded statuses; those become typed errors
+    here instead (a warning would escape, or under ``-W error`` pre-empt the typed error).
+    ``failure_hint`` is the advice given when the solver itself fails.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
+            warnings.filterwarnings("ignore", message="(?s).*infeasible or unbounded", category=UserWarning)
+            problem.solve(solver=solver, **options)
+    except cp.error.SolverError as exc:
+        raise SolverError("solver_error", f"the solver failed ({exc}); {failure_hint}", solver) from exc
+    status = problem.status
+    if status == cp.OPTIMAL:
+        return float(problem.solver_stats.solve_time or 0.0)
+    hint = _STATUS_HINTS.get(status, "the solver stopped without a solution: try another solver")
+    raise _STATUS_ERRORS.get(status, SolverError)(str(status), hint, solver)

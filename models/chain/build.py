@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import warnings
 from dataclasses import dataclass
 
 import cvxpy as cp
@@ -40,7 +39,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..curves import total_area
-from ..errors import InaccurateSolutionError, InfeasibleError, ModelInputError, SolverError, UnboundedError
+from ..errors import ModelInputError, SolverError
+from ..solving import solve_once
 from .policies import ChainPolicy, StageFloor
 from .spec import ChainMarket
 
@@ -231,21 +231,7 @@ class ChainModel:
 
     # ------------------------------------------------------------------ solve
     def _attempt(self, options: dict) -> float:
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
-                warnings.filterwarnings("ignore", message="(?s).*infeasible or unbounded", category=UserWarning)
-                self.problem.solve(solver=self.solver, **options)
-        except cp.error.SolverError as exc:
-            raise SolverError("solver_error", f"the solver failed ({exc}); check that curves and costs "
-                              "are in USD/kg and kt", self.solver) from exc
-        status = self.problem.status
-        if status == cp.OPTIMAL:
-            return float(self.problem.solver_stats.solve_time or 0.0)
-        kind = {cp.INFEASIBLE: InfeasibleError, cp.INFEASIBLE_INACCURATE: InfeasibleError,
-                cp.UNBOUNDED: UnboundedError, cp.UNBOUNDED_INACCURATE: UnboundedError,
-                cp.OPTIMAL_INACCURATE: InaccurateSolutionError}.get(status, SolverError)
-        raise kind(str(status), "check that quotas, CfD bounds and capacities are compatible", self.solver)
+        return solve_once(self.problem, self.solver, options, "check that curves and costs are in USD/kg and kt")
 
     def _solve_once(self):
         """Solve at the current parameters, read and certify.
