@@ -256,3 +256,51 @@ def test_cli_sweep_refuses_an_unreachable_scheduler_and_a_missing_file(tmp_path,
         err = capsys.readouterr().err
         assert err.startswith("cmbloc: error:") and "Traceback" not in err and bad[0].strip("-")[:5] in err
     assert not (tmp_path / "x.csv").exists()
+
+
+# ----------------------------------------------------------------------------- rule families
+class _CountingState:
+    """A family state that records its builds and grades on the draw's own extra input."""
+
+    builds = 0
+
+    def __init__(self, inputs, rules):
+        type(self).builds += 1
+        self.members = inputs.dataset.roster(inputs.spec.roster)
+
+    def context(self, draw):
+        return draw
+
+
+def _probe_ranges(inputs):
+    from models.uncertainty import Range
+    return {"probe_rate": Range(0.05, 0.15, 0.25, "test range")}
+
+
+def _probe_rule(draw):
+    rate = float(draw.row["probe_rate"])
+    return RuleOutcome("supported" if rate > 0.15 else "not supported",
+                       {"rate": rate, "ndpr_market_regions": float(len(draw.bench.market.regions))})
+
+
+def test_a_family_of_its_own_is_built_once_and_draws_its_extra_input_after_the_markets(ds):
+    from models.uncertainty import Family, register_family
+    register_family(Family("test_probe_family", _CountingState, ranges=_probe_ranges))
+    register(Rule("test_probe_rule", "C42", (), _probe_rule, family="test_probe_family"))
+    _CountingState.builds = 0
+    spec = SweepSpec(rules=("test_probe_rule",), vary=("elasticities", "probe_rate"), draws=30, seed=3)
+    table = run_serial(spec, ds)
+    assert _CountingState.builds == 1
+    assert table["probe_rate"].between(0.05, 0.25).all() and table["probe_rate"].nunique() == 30
+    assert ((table["probe_rate"] > 0.15) == (table["test_probe_rule_verdict"] == "supported")).all()
+    assert (table["test_probe_rule_rate"] == table["probe_rate"]).all()
+    # the market's inputs are drawn first: the family's input never moves them
+    plain = draw_inputs(Evaluator.ranges_for(SweepSpec(rules=("C25",)), ds), 30, 3, ("elasticities",))
+    pd.testing.assert_frame_equal(table[plain.columns].astype(float), plain.astype(float), check_dtype=False)
+    with pytest.raises(ModelInputError, match="probe_rate"):
+        draw_inputs(Evaluator.ranges_for(SweepSpec(rules=("C25",)), ds), 3, 0, ("probe_rate",))
+
+
+def test_a_rule_of_an_unregistered_family_is_refused():
+    with pytest.raises(ModelInputError, match="registered family"):
+        register(Rule("test_orphan_rule", "C42", (), _probe_rule, family="no_such_family"))

@@ -1,18 +1,20 @@
 """Every verdict under uncertainty: a seeded Monte Carlo over the inputs that have a range in data/.
 
 Split by stage: :mod:`.draws` (which inputs, which distributions, seeded draws), :mod:`.rules`
-(the verdict rules and their public registry), :mod:`.evaluate` (re-solve one built problem per
+(the verdict rules and their public registry), :mod:`.families` (the models a group of rules
+reads, built once per process; :mod:`.floor_family` is the price-floor chapter's), :mod:`.evaluate` (re-solve one built problem per
 draw and apply the rules), :mod:`.scaleout` (batches of draws on a Dask cluster) and
 :mod:`.sweep_file` (the ``cmbloc sweep FILE`` file).
 
 >>> from models.uncertainty import SweepSpec, run_serial
 >>> table = run_serial(SweepSpec(mineral="ndpr", draws=20, seed=1, rules=("C25",)))  # doctest: +SKIP
 """
+from .families import FAMILIES, Draw, Family, FamilyInputs, get_family, register_family
 from .draws import INPUTS, NOT_DRAWN, InputRanges, Range, draw_inputs, draw_ranges_table
 from .evaluate import Evaluator, SweepSpec, run_serial, tidy
 from .rules import (INSTRUMENTS, RULES, FloorSetting, Rule, RuleContext, RuleOutcome, get_rules, register,
                     summarise)
 
-__all__ = ["INPUTS", "NOT_DRAWN", "InputRanges", "Range", "draw_inputs", "draw_ranges_table", "Evaluator",
+__all__ = ["FAMILIES", "Draw", "Family", "FamilyInputs", "get_family", "register_family", "INPUTS", "NOT_DRAWN", "InputRanges", "Range", "draw_inputs", "draw_ranges_table", "Evaluator",
            "SweepSpec", "run_serial", "tidy", "INSTRUMENTS", "RULES", "FloorSetting", "Rule", "RuleContext",
            "RuleOutcome", "get_rules", "register", "summarise"]

@@ -32,7 +32,7 @@ before any batching, in a fixed order of columns, so the table of inputs depends
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -83,6 +83,9 @@ class InputRanges:
         Share of the observed base-year price gap kept as China's export wedge (assumption, 0–1).
     observed_gap : float
         China's calibrated export wedge, USD/kg (0 when the data quote no domestic price).
+    extra : tuple of (name, Range)
+        Inputs of rule families beyond the market's (e.g. a learning rate), in name order
+        (:meth:`with_extra`). Drawn under their own name, a column each.
     """
 
     mineral: str
@@ -92,6 +95,22 @@ class InputRanges:
     subsidy: Range
     price_gap: Range
     observed_gap: float
+    extra: tuple = ()
+
+    def with_extra(self, extra: dict) -> "InputRanges":
+        """These ranges plus the extra inputs of rule families (``{name: Range}``), drawn after
+        the market's own inputs and in name order."""
+        clash = [k for k in extra if k in INPUTS]
+        if clash:
+            raise ModelInputError("extra inputs", clash, f"names other than {list(INPUTS)}")
+        merged = dict(self.extra)
+        merged.update(extra)
+        return replace(self, extra=tuple(sorted(merged.items())))
+
+    @property
+    def inputs(self) -> tuple:
+        """Every input that can be drawn: :data:`INPUTS` and the families' extra inputs."""
+        return INPUTS + tuple(k for k, _ in self.extra)
 
     @classmethod
     def from_dataset(cls, dataset, benchmark, horizon: str = "long", china: str = "CHN") -> "InputRanges":
@@ -128,9 +147,9 @@ def draw_inputs(ranges: InputRanges, n: int, seed: int, vary=INPUTS, by_region: 
     n = int(n)
     if n < 1:
         raise ModelInputError("draws", n, "a positive number of draws")
-    unknown = [v for v in vary if v not in INPUTS]
+    unknown = [v for v in vary if v not in ranges.inputs]
     if unknown:
-        raise ModelInputError("vary", unknown, f"a list of inputs among {list(INPUTS)}")
+        raise ModelInputError("vary", unknown, f"a list of inputs among {list(ranges.inputs)}")
     rng = np.random.default_rng(seed)
     cols: dict[str, np.ndarray] = {"draw": np.arange(n)}
     for side, prefix in (("demand", "ed"), ("supply", "es")):
@@ -149,6 +168,8 @@ def draw_inputs(ranges: InputRanges, n: int, seed: int, vary=INPUTS, by_region: 
     cols["subsidy"] = ranges.subsidy.draw(rng, n) if "subsidy" in vary else np.full(n, ranges.subsidy.mode)
     cols["price_gap_share"] = (ranges.price_gap.draw(rng, n) if "price_gap" in vary
                                else np.full(n, ranges.price_gap.mode))
+    for name, r in ranges.extra:
+        cols[name] = r.draw(rng, n) if name in vary else np.full(n, r.mode)
     return pd.DataFrame(cols)
 
 
@@ -161,4 +182,6 @@ def draw_ranges_table(ranges: InputRanges) -> pd.DataFrame:
     s, g = ranges.subsidy, ranges.price_gap
     rows.append(("subsidy", s.low, s.mode, s.high, "triangular", "data/subsidies.csv"))
     rows.append(("price_gap_share", g.low, g.mode, g.high, "uniform", "assumption (see models.uncertainty.draws)"))
+    for name, r in ranges.extra:
+        rows.append((name, r.low, r.mode, r.high, "triangular", r.source))
     return pd.DataFrame(rows, columns=["input", "low", "central", "high", "distribution", "source"])

@@ -1,18 +1,19 @@
 """Evaluating draws (the second stage of a Monte Carlo sweep): re-solve, then apply the verdict rules.
 
 :class:`SweepSpec` is everything a sweep fixes (a small frozen record that pickles, so a Dask task
-can carry it). :class:`Evaluator` turns it into the calibrated benchmark and the models the chosen
-rules need, **built once**; :meth:`Evaluator.evaluate` then takes one draw of the inputs and, for
-each model:
+can carry it). :class:`Evaluator` turns it into the calibrated benchmark and, through each rule's
+family (:mod:`models.uncertainty.families`), the models the chosen rules need, **built once**;
+:meth:`Evaluator.evaluate` then takes one draw of the inputs:
 
 1. re-calibrates the curves through the same base year at the drawn elasticities and export
-   wedge (:meth:`models.calibration.Benchmark.recalibrated`, no transportation problem solved);
-2. pushes them into the built problem (:meth:`models.equilibrium.EquilibriumModel.set_market`),
-   the smaller wedge entering as an export discount on China's arcs;
-3. re-solves (every solution certified) through the Clarabel fast path, set up afresh at the
-   draw's first solve (:meth:`models.fastpath.FastProblem.reset`) so that a draw's numbers do not
-   depend on which draws the same process solved before: a sweep gives the same table whatever
-   the number of workers or the batch size.
+   wedge (:meth:`models.calibration.Benchmark.recalibrated`, no transportation problem solved),
+   the smaller wedge entering as an export discount on China's arcs (a :class:`~.families.Draw`);
+2. hands the draw to each family, which pushes it into its built models (e.g.
+   :meth:`models.equilibrium.EquilibriumModel.set_market`) and re-solves them (every solution
+   certified; the Clarabel fast path set up afresh at the draw's first solve, so that a draw's
+   numbers do not depend on which draws the same process solved before: a sweep gives the same
+   table whatever the number of workers or the batch size);
+3. applies each rule to its family's context.
 
 A draw whose solve fails (a typed error of :mod:`models.errors`) gets empty verdicts and the
 error's message in ``error``; the sweep goes on.
@@ -22,17 +23,13 @@ from __future__ import annotations
 import importlib
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import pandas as pd
 
 from ..calibration import benchmark_from_dataset
 from ..errors import ModelInputError, SolverError
-from ..fastpath import fast_problem
-from ..insurance_data import vault_budgets
-from ..policies import Bloc, CfdFloor, GuaranteedPrice, PreferentialFloor, ProducerSubsidy, StockpileFloor
-from ..trade_costs import policy_trade_costs
 from .draws import INPUTS, InputRanges, draw_inputs
-from .rules import FloorSetting, RuleContext, get_rules
+from .families import Draw, FamilyInputs, get_family
+from .rules import get_rules
 
 
 @dataclass(frozen=True)
@@ -95,12 +92,11 @@ class SweepSpec:
         return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in d.items()))
 
 
-def _instrument(name: str) -> str:
-    return name.split("@")[0]
-
-
 class Evaluator:
     """The models of one :class:`SweepSpec`, built once; :meth:`evaluate` solves one draw.
+
+    Each rule's family (:mod:`models.uncertainty.families`) builds its models once here; a draw
+    is re-calibrated once and handed to every family, whose rules then grade it.
 
     Parameters
     ----------
@@ -113,68 +109,33 @@ class Evaluator:
         from ..data import load_dataset
         ds = dataset if dataset is not None else load_dataset()
         self.spec = spec
-        for name in spec.rule_modules:
-            try:
-                importlib.import_module(name)
-            except ImportError as exc:
-                raise ModelInputError("rule_modules", name, f"an importable module ({exc})") from None
+        import_rule_modules(spec)
         self.rules = get_rules(spec.rules)
         self.bench = benchmark_from_dataset(ds, spec.mineral, horizon=spec.horizon, which="central")
-        self.ranges = InputRanges.from_dataset(ds, self.bench, spec.horizon, spec.china)
-        regions = list(ds.region_ids)
-        members = tuple(spec.members) if spec.members else ds.roster(spec.roster)
-        unknown = [r for r in members if r not in regions]
-        if unknown or not members:
-            raise ModelInputError("members", list(members), f"region ids among {regions}")
-        if spec.china in members:
-            raise ModelInputError("china", spec.china, "a region outside the bloc")
-        ref = ds.price(spec.mineral, "reference")
-        floors = ds.floors.set_index("mineral")["level_usd_per_kg"]
-        if spec.floor is not None:
-            f = float(spec.floor)
-        elif spec.mineral in floors.index:
-            f = float(floors[spec.mineral])
-        else:
-            f = float(floors["ndpr"]) / ds.price("ndpr", "reference") * ref
-        sub = ds.subsidies[(ds.subsidies["region"] == spec.china) & (ds.subsidies["mineral"] == spec.mineral)]
-        probe = float(sub["high"].iloc[0]) if len(sub) else 0.0
-        budget = float(vault_budgets(ds, total=spec.vault_total_musd)["budget_musd"].get(spec.mineral, 0.0))
-        common = dict(bloc=Bloc(members, 0.0), subsidies=ProducerSubsidy(spec.china, 1.0))
-        scenarios = {"none": (), "pref": PreferentialFloor(f), "guar": GuaranteedPrice(members, f),
-                     "cfd": CfdFloor(members, f),
-                     "stock_all": StockpileFloor(spec.stockpile_location, f, budget),
-                     "stock_members": StockpileFloor(spec.stockpile_location, f, budget, eligible_origins=members)}
-        self.needs = sorted({s for rule in self.rules for s in rule.needs})
-        base = self.bench.base_scenario
-        self.models = {"baseline": self.bench.model()} if "baseline" in self.needs else {}
-        for k in sorted({_instrument(s) for s in self.needs} - {"baseline"}):
-            self.models[k] = self.bench.model(base.extend(name=k, floors=scenarios[k], **common))
-        tau, _ = policy_trade_costs(self.bench.market, base.extend(**common), self.bench.prices)
-        idx = [regions.index(r) for r in members]
-        self.setting = FloorSetting(members, spec.china, tuple(r for r in regions if r not in members
-                                                              and r != spec.china),
-                                    f, spec.market_floor_markup * ref, probe, spec.shield_threshold,
-                                    float(tau[np.ix_(idx, idx)].max()))
-        self.budget = budget
+        self.ranges = _ranges(spec, ds, self.bench, self.rules)
+        inputs = FamilyInputs(spec, ds, self.bench, self.ranges)
+        self.families = {}
+        for rule in self.rules:
+            self.families.setdefault(rule.family, []).append(rule)
+        self.states = {name: get_family(name).build(inputs, rules) for name, rules in self.families.items()}
+
+    @property
+    def setting(self):
+        """The floors family's :class:`~models.uncertainty.rules.FloorSetting` (if a floor rule is graded)."""
+        if "floors" not in self.states:
+            raise ModelInputError("setting", list(self.states), "a sweep with a rule of the 'floors' family")
+        return self.states["floors"].setting
 
     @staticmethod
     def ranges_for(spec: SweepSpec, dataset) -> InputRanges:
-        """The input ranges of ``spec``'s mineral (what the draws need, without building models)."""
+        """The input ranges of ``spec`` (what the draws need, without building models)."""
+        import_rule_modules(spec)
         bench = benchmark_from_dataset(dataset, spec.mineral, horizon=spec.horizon, which="central")
-        return InputRanges.from_dataset(dataset, bench, spec.horizon, spec.china)
+        return _ranges(spec, dataset, bench, get_rules(spec.rules))
 
     # ------------------------------------------------------------------ one draw
-    def _levels(self, name: str, subsidy: float) -> dict:
-        s = self.setting
-        if name == "baseline":
-            return {}
-        where = name.split("@")[1]
-        level = s.floor if where.startswith("floor") else s.market_floor
-        extra = subsidy if where.endswith("+flood") else s.probe_subsidy if where.endswith("+probe") else 0.0
-        return {"floor_level": level, "subsidy": extra, "budget": self.budget}
-
-    def _set_draw(self, row) -> dict:
-        """Push the draw's curves and wedge into every model; return the export discounts."""
+    def _draw(self, row) -> Draw:
+        """Re-calibrate the benchmark at the draw's elasticities and export wedge."""
         regions = self.bench.market.regions
         m = self.bench.market
         ed = {r: float(row[f"ed_{r}"]) for r in regions if m.demand_curve(r) is not None}
@@ -184,29 +145,20 @@ class Evaluator:
         bench = self.bench.recalibrated(ed, es, export_wedge=wedge)
         discount = gap - (wedge or {}).get(china, gap)
         discounts = {(china, r): discount for r in regions if r != china} if discount > 0 else None
-        for model in self.models.values():
-            model.set_market(bench.market, benchmark_prices=bench.prices)
-            fast = fast_problem(model)
-            if fast is not None:
-                fast.reset()            # Clarabel set up afresh at the draw's first solve
-        return discounts
+        return Draw(dict(row), bench, discounts, float(row["subsidy"]))
 
     def evaluate(self, row) -> dict:
         """Solve one draw (a mapping with the columns of :func:`draw_inputs`); return its table row."""
         out = {k: (int(v) if k == "draw" else float(v)) for k, v in dict(row).items()}
         try:
-            discounts = self._set_draw(row)
-            subsidy = float(row["subsidy"])
-
-            def solve(name):
-                model = self.models[_instrument(name)]
-                return model.solve_raw(export_discounts=discounts, **self._levels(name, subsidy))
-            ctx = RuleContext(self.setting, self.bench.market.regions, solve)
-            for rule in self.rules:
-                outcome = rule(ctx)
-                out[f"{rule.name}_verdict"] = outcome.verdict
-                for key, value in outcome.numbers.items():
-                    out[f"{rule.name}_{key}"] = float(value)
+            draw = self._draw(row)
+            for name, rules in self.families.items():
+                ctx = self.states[name].context(draw)
+                for rule in rules:
+                    outcome = rule(ctx)
+                    out[f"{rule.name}_verdict"] = outcome.verdict
+                    for key, value in outcome.numbers.items():
+                        out[f"{rule.name}_{key}"] = float(value)
             out["error"] = ""
         except SolverError as exc:        # InfeasibleError, InaccurateSolutionError, ... included
             out["error"] = f"{type(exc).__name__}: {exc}"
@@ -214,6 +166,25 @@ class Evaluator:
 
     def evaluate_many(self, draws: pd.DataFrame) -> list[dict]:
         return [self.evaluate(row) for row in draws.to_dict("records")]
+
+
+def import_rule_modules(spec: SweepSpec) -> None:
+    """Import the modules where a reader's own rules and families register themselves."""
+    for name in spec.rule_modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ModelInputError("rule_modules", name, f"an importable module ({exc})") from None
+
+
+def _ranges(spec: SweepSpec, dataset, bench, rules) -> InputRanges:
+    """The market's input ranges plus the extra inputs of the rules' families."""
+    ranges = InputRanges.from_dataset(dataset, bench, spec.horizon, spec.china)
+    inputs = FamilyInputs(spec, dataset, bench, ranges)
+    extra: dict = {}
+    for name in dict.fromkeys(rule.family for rule in rules):
+        extra.update(get_family(name).ranges(inputs))
+    return ranges.with_extra(extra) if extra else ranges
 
 
 def tidy(rows: list[dict], spec: SweepSpec, register: pd.Series | None = None) -> pd.DataFrame:

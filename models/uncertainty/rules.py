@@ -31,6 +31,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import ModelInputError
+from .families import Family, get_family, register_family
 
 #: The chapter's four floors (``none`` is the bloc without a floor).
 INSTRUMENTS = ("pref", "guar", "cfd", "stock_all", "stock_members")
@@ -203,13 +204,19 @@ def flood_effects(ctx: RuleContext, instruments) -> dict:
 
 @dataclass(frozen=True)
 class Rule:
-    """A verdict rule: ``name``, the ``claim`` it grades, the named ``needs`` and ``func(ctx)``."""
+    """A verdict rule: ``name``, the ``claim`` it grades, the named ``needs`` and ``func(ctx)``.
+
+    ``family`` names the models the rule reads (:mod:`models.uncertainty.families`): ``ctx`` is
+    what that family's state returns for a draw. The default, ``"floors"``, is this module's
+    :class:`RuleContext` over the price-floor chapter's named solves.
+    """
 
     name: str
     claim: str
     needs: tuple
     func: Callable[[RuleContext], RuleOutcome]
     description: str = ""
+    family: str = "floors"
 
     def __call__(self, ctx: RuleContext) -> RuleOutcome:
         out = self.func(ctx)
@@ -229,16 +236,17 @@ def register(rule: Rule) -> Rule:
     same = rule.name in RULES and (RULES[rule.name] is rule or _origin(RULES[rule.name]) == _origin(rule))
     if rule.name in RULES and not same:
         raise ModelInputError("rule.name", rule.name, f"a name not yet registered ({sorted(RULES)})")
-    unknown = [s for s in rule.needs if not _known_solve(s)]
+    family = get_family(rule.family)
+    unknown = [s for s in rule.needs if not family.known_need(s)]
     if unknown:
-        raise ModelInputError(f"rule {rule.name}.needs", unknown, "named solves of models.uncertainty.rules")
+        raise ModelInputError(f"rule {rule.name}.needs", unknown, f"needs known to the family {family.name!r}")
     RULES[rule.name] = rule
     return rule
 
 
 def _origin(rule: Rule) -> tuple:
     """Where a rule's function is defined (a module imported twice registers the same rule)."""
-    return (rule.claim, rule.needs, getattr(rule.func, "__module__", None), getattr(rule.func, "__qualname__", None))
+    return (rule.claim, rule.needs, rule.family, getattr(rule.func, "__module__", None), getattr(rule.func, "__qualname__", None))
 
 
 def get_rules(names) -> list[Rule]:
@@ -258,6 +266,15 @@ def _known_solve(name: str) -> bool:
     base = name.split("+")[0]
     inst, _, where = base.partition("@")
     return where == "market" and inst in ("none", *INSTRUMENTS) and name.partition("+")[2] in ("", "flood")
+
+
+def _build_floors(inputs, rules):
+    from .floor_family import FloorState
+    return FloorState(inputs, rules)
+
+
+register_family(Family("floors", _build_floors, known_need=_known_solve,
+                       description="the price-floor chapter's floors on one equilibrium (RuleContext)"))
 
 
 def _flood_needs(instruments) -> tuple:
