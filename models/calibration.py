@@ -88,7 +88,8 @@ class Benchmark:
         """
         m, regions = self.market, self.market.regions
         # element by element on numpy copies (a Monte Carlo calls this once per draw), then Series
-        prices, supply_prices, wedge = self.prices, self._supply_prices(), self.export_wedge
+        prices, wedge = self.prices, self.export_wedge
+        supply_prices = self.supply_prices if self.supply_prices is not None else self._supply_prices()
         missing = [r for r in (export_wedge or {}) if r in regions and r not in wedge.index]
         if missing:           # a benchmark built by hand may list only the regions with a wedge
             wedge = pd.concat([wedge, pd.Series(0.0, index=missing)])

@@ -214,7 +214,8 @@ class ParameterStage:
             have = [r for r in market.regions if getattr(market, f"{side}_curve")(r) is not None]
             if have != list(names):
                 raise ModelInputError(f"market.{side} (regions)", have, f"curves for exactly {list(names)}")
-        if not np.array_equal(market.transport_cost.to_numpy(), self.transport):
+        if market.transport_cost is not old.transport_cost and not np.array_equal(
+                market.transport_cost.to_numpy(), self.transport):
             raise ModelInputError("market.transport_cost", "different costs", "the built market's transport costs")
         if benchmark_prices is not None:
             if not isinstance(benchmark_prices, pd.Series):
