@@ -87,20 +87,28 @@ class Benchmark:
         built model (a re-solve, not a rebuild).
         """
         m, regions = self.market, self.market.regions
-        prices, supply_prices = self.prices.copy(), self._supply_prices()
-        wedge = self.export_wedge.copy()
+        # element by element on numpy copies (a Monte Carlo calls this once per draw), then Series
+        prices, wedge = self.prices, self.export_wedge
+        supply_prices = self.supply_prices if self.supply_prices is not None else self._supply_prices()
+        missing = [r for r in (export_wedge or {}) if r in regions and r not in wedge.index]
+        if missing:           # a benchmark built by hand may list only the regions with a wedge
+            wedge = pd.concat([wedge, pd.Series(0.0, index=missing)])
+        p, w, g = (s.to_numpy(dtype=float, copy=True) for s in (prices, supply_prices, wedge))
         scenario = self.base_scenario
         for region, new in (export_wedge or {}).items():
             check_regions("export_wedge", region, regions)
-            old = float(self.export_wedge.get(region, 0.0))
+            old = float(wedge.get(region, 0.0))
             new = float(new)
             if not np.isfinite(new) or new < 0 or new > old + 1e-12:
                 raise ModelInputError(f"export_wedge[{region}]", new,
                                       f"a wedge between 0 and the calibrated {old:g} USD/kg")
             shift = old - new
-            prices[region] += shift
-            supply_prices[region] += shift
-            wedge[region] = new
+            p[prices.index.get_loc(region)] += shift
+            w[supply_prices.index.get_loc(region)] += shift
+            g[wedge.index.get_loc(region)] = new
+        prices = pd.Series(p, index=prices.index, name=prices.name)
+        supply_prices = pd.Series(w, index=supply_prices.index, name=supply_prices.name)
+        wedge = pd.Series(g, index=wedge.index, name=wedge.name)
         if export_wedge:
             taxes = tuple(t for t in scenario.export_taxes if t.origin not in export_wedge)
             taxes += tuple(ExportTax(r, float(g)) for r, g in export_wedge.items() if g > 0)
@@ -120,11 +128,13 @@ class Benchmark:
             return {r: _elasticity_of(c, price[r], qty[r]) for r, c in curves.items() if c is not None}
 
         ed, es = elasticities(demand_elasticity, "demand"), elasticities(supply_elasticity, "supply")
-        demand = {r: calibrate_curve(self.curve, "demand", prices[r], self.consumption[r], ed[r])
+        p0, w0 = dict(zip(prices.index.tolist(), p.tolist())), dict(zip(supply_prices.index.tolist(), w.tolist()))
+        d0, s0 = self.consumption.to_dict(), self.production.to_dict()
+        demand = {r: calibrate_curve(self.curve, "demand", p0[r], d0[r], ed[r])
                   for r, c in m.demand.items() if c is not None}
-        supply = {r: calibrate_curve(self.curve, "supply", supply_prices[r], self.production[r], es[r])
+        supply = {r: calibrate_curve(self.curve, "supply", w0[r], s0[r], es[r])
                   for r, c in m.supply.items() if c is not None}
-        market = Market(m.mineral, regions, demand, supply, m.transport_cost, label=m.label)
+        market = m.with_curves(demand, supply)
         return replace(self, market=market, base_scenario=scenario, prices=prices,
                        supply_prices=supply_prices, export_wedge=wedge)
 

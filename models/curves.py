@@ -15,6 +15,7 @@ programme and as a number for the welfare accounting), and its quantity at a giv
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,7 +23,7 @@ import cvxpy as cp
 import numpy as np
 
 from .errors import ModelInputError
-from .validate import as_number
+from .validate import as_number, assign_parameter
 
 Side = Literal["demand", "supply"]
 
@@ -90,7 +91,7 @@ class LinearCurve:
         _check_side(self.side)
         object.__setattr__(self, "intercept", as_number(f"{self.side}.intercept", self.intercept))
         object.__setattr__(self, "slope", as_number(f"{self.side}.slope", self.slope))
-        if not (np.isfinite(self.intercept) and np.isfinite(self.slope)):
+        if not (math.isfinite(self.intercept) and math.isfinite(self.slope)):
             raise ModelInputError(f"{self.side}.intercept/slope", (self.intercept, self.slope),
                                   "finite numbers")
         if self.side == "demand" and self.slope >= 0:
@@ -267,9 +268,9 @@ class LinearCurveParameters:
                                   f"LinearCurve objects on the {self.side} side")
         if len(curves) != self.intercept.size:
             raise ModelInputError(f"{self.side} curves", len(curves), f"{self.intercept.size} curves")
-        self.intercept.value = np.array([c.intercept for c in curves], dtype=float)
+        assign_parameter(self.intercept, np.array([c.intercept for c in curves], dtype=float))
         slope = np.abs(np.array([c.slope for c in curves], dtype=float))
-        self.root.value = np.sqrt(slope / self.built_slope)
+        assign_parameter(self.root, np.sqrt(slope / self.built_slope))
 
 
 def curve_welfare(market, D: cp.Variable, S: cp.Variable, demand_regions: list, supply_regions: list):

@@ -214,6 +214,7 @@ class FastProblem:
         # --- one Clarabel solver per set of options; the first one is set up now to check that
         # its data can be updated (presolve or chordal decomposition would forbid it)
         self._solvers: dict = {}
+        self._parsed: dict = {}                                # options -> (Clarabel settings, status map)
         self._last: tuple[dict, _Entry] | None = None          # the options of the last solve
         # Cones other than zero and non-negative (the power cones of isoelastic curves): Clarabel
         # is then set up afresh at every step, because updating q in place keeps the cost scaling
@@ -299,11 +300,14 @@ class FastProblem:
         if entry is not None:
             self._last = (dict(options), entry)
             return entry, False
-        settings = CLARABEL.parse_solver_opts(verbose, opts)      # TypeError, as on cvxpy's path
-        status_map = dict(CLARABEL.STATUS_MAP)
-        if CLARABEL.ACCEPT_UNKNOWN in opts:
-            status_map[CLARABEL.INSUFFICIENT_PROGRESS] = cvxpy_settings.OPTIMAL_INACCURATE
-        entry = _Entry(None, settings, status_map, None)
+        parsed = self._parsed.get(key)
+        if parsed is None:                  # kept across reset(): the options' meaning does not change
+            settings = CLARABEL.parse_solver_opts(verbose, opts)      # TypeError, as on cvxpy's path
+            status_map = dict(CLARABEL.STATUS_MAP)
+            if CLARABEL.ACCEPT_UNKNOWN in opts:
+                status_map[CLARABEL.INSUFFICIENT_PROGRESS] = cvxpy_settings.OPTIMAL_INACCURATE
+            parsed = self._parsed[key] = (settings, status_map)
+        entry = _Entry(None, *parsed, None)
         self._setup(entry, c, b, theta)
         self._solvers[key] = entry
         self._last = (dict(options), entry)

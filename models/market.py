@@ -24,6 +24,25 @@ def check_regions(field_name: str, given, known) -> tuple[str, ...]:
     return given
 
 
+def _check_curves(regions: tuple, demand, supply) -> None:
+    """Each side a mapping of known regions to curves of that side, all of one family."""
+    for side, curves in (("demand", demand), ("supply", supply)):
+        if not isinstance(curves, Mapping):
+            raise ModelInputError(side, type(curves).__name__, "a mapping region -> curve")
+        check_regions(f"{side} (keys)", curves.keys(), regions)
+        for region, curve in curves.items():
+            if curve is None:
+                continue
+            if not isinstance(curve, (LinearCurve, IsoelasticCurve)):
+                raise ModelInputError(f"{side}[{region}]", curve, "a LinearCurve or IsoelasticCurve")
+            if curve.side != side:
+                raise ModelInputError(f"{side}[{region}].side", curve.side, f"'{side}'")
+    kinds = {type(c) for c in [*demand.values(), *supply.values()] if c is not None}
+    if len(kinds) > 1:
+        raise ModelInputError("curves", sorted(k.__name__ for k in kinds),
+                              "curves of one family (all linear or all isoelastic)")
+
+
 @dataclass(frozen=True)
 class Market:
     """One mineral's market: ``n`` regions, their inverse demand and supply curves, and unit trade costs.
@@ -61,29 +80,18 @@ class Market:
             raise ModelInputError("regions", regions, "at least one region")
         if len(set(regions)) != len(regions):
             raise ModelInputError("regions", regions, "distinct region ids")
-        for side, curves in (("demand", self.demand), ("supply", self.supply)):
-            check_regions(f"{side} (keys)", curves.keys(), regions)
-            for region, curve in curves.items():
-                if curve is None:
-                    continue
-                if not isinstance(curve, (LinearCurve, IsoelasticCurve)):
-                    raise ModelInputError(f"{side}[{region}]", curve, "a LinearCurve or IsoelasticCurve")
-                if curve.side != side:
-                    raise ModelInputError(f"{side}[{region}].side", curve.side, f"'{side}'")
-        kinds = {type(c) for c in [*self.demand.values(), *self.supply.values()] if c is not None}
-        if len(kinds) > 1:
-            raise ModelInputError("curves", sorted(k.__name__ for k in kinds),
-                                  "curves of one family (all linear or all isoelastic)")
+        _check_curves(regions, self.demand, self.supply)
         t = self.transport_cost
         if not isinstance(t, pd.DataFrame):
             raise ModelInputError("transport_cost", type(t).__name__, "a pandas DataFrame")
         if t.shape != (len(regions), len(regions)):
             raise ModelInputError("transport_cost.shape", t.shape,
                                   f"({len(regions)}, {len(regions)}): one row and column per region")
-        if set(t.index) != set(regions) or set(t.columns) != set(regions):
-            raise ModelInputError("transport_cost labels", (list(t.index), list(t.columns)),
+        rows, cols = t.index.tolist(), t.columns.tolist()
+        if set(rows) != set(regions) or set(cols) != set(regions):
+            raise ModelInputError("transport_cost labels", (rows, cols),
                                   f"index and columns equal to the regions {list(regions)}")
-        ordered = (list(t.index) == list(regions) and list(t.columns) == list(regions)
+        ordered = (rows == list(regions) and cols == list(regions)
                    and all(dt == np.float64 for dt in t.dtypes))
         if not ordered:     # (a market re-made with the same costs skips the copy: Monte Carlo draws)
             try:
@@ -98,6 +106,20 @@ class Market:
         if np.any(np.diag(values) != 0):
             raise ModelInputError("transport_cost diagonal", np.diag(values).tolist(), "zeros")
         object.__setattr__(self, "transport_cost", t)
+
+    def with_curves(self, demand: Mapping[str, Curve | None], supply: Mapping[str, Curve | None]) -> "Market":
+        """The same market (mineral, regions, transport costs, label) with new curves.
+
+        Only the curves are checked (as the constructor checks them); the regions and the
+        transport costs were checked when this market was made (a Monte Carlo makes one market
+        per draw).
+        """
+        _check_curves(self.regions, demand, supply)
+        new = object.__new__(Market)
+        for name, value in (("mineral", self.mineral), ("regions", self.regions), ("demand", demand),
+                            ("supply", supply), ("transport_cost", self.transport_cost), ("label", self.label)):
+            object.__setattr__(new, name, value)
+        return new
 
     @property
     def n(self) -> int:

@@ -17,7 +17,7 @@ from .errors import ModelInputError
 from .market import Market, check_regions
 from .policies import ALL, MEMBERS, Bloc, CfdFloor, GuaranteedPrice, Scenario
 from .trade_costs import policy_trade_costs
-from .validate import as_number
+from .validate import as_number, assign_parameter
 
 #: Numeric parameters that :meth:`EquilibriumModel.solve` and ``sweep`` can change.
 SWEEPABLE = ("floor_level", "budget", "external_tariff", "quota", "subsidy")
@@ -102,6 +102,23 @@ class ParameterStage:
             return self._current["members"]
         return None if self.scenario.bloc is None else self.scenario.bloc.members
 
+    def _policy_trade_costs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The scenario's tariff and export-tax matrices under the current roster and external
+        tariff (:func:`models.trade_costs.policy_trade_costs`), before export discounts: copies of
+        the last ones while the market, the benchmark prices, the roster and the tariff are the
+        same objects and values (a draw sets its curves, then its discounts: one computation)."""
+        cur = self._current
+        key = (self.market, self.scenario, self.benchmark_prices, cur["members"], cur["external_tariff"])
+        last = getattr(self, "_trade_cost_memo", None)
+        if last is None or not (all(a is b for a, b in zip(last[0][:3], key[:3])) and last[0][3:] == key[3:]):
+            sc = self.scenario
+            if cur["members"] is not None:
+                sc = sc.with_policies(bloc=Bloc(cur["members"], sc.bloc.external_tariff))
+            last = (key, policy_trade_costs(self.market, sc, self.benchmark_prices, cur["external_tariff"]))
+            self._trade_cost_memo = last
+        imp, exp = last[1]
+        return imp.copy(), exp.copy()
+
     def _apply(self, **updates) -> None:
         """Set every parameter from the scenario and the overrides ``updates``."""
         for key, value in updates.items():
@@ -114,63 +131,60 @@ class ParameterStage:
                                              or self.stockpile is not None) else None)
         everything = not updates
         if everything or {"external_tariff", "members", "export_discounts"} & set(updates):
-            sc = self.scenario
-            if cur["members"] is not None:
-                sc = sc.with_policies(bloc=Bloc(cur["members"], sc.bloc.external_tariff))
-            imp, exp = policy_trade_costs(self.market, sc, self.benchmark_prices, cur["external_tariff"])
+            imp, exp = self._policy_trade_costs()
             for (o, d), amount in (cur["export_discounts"] or {}).items():
                 exp[self.idx[o], self.idx[d]] -= amount
             self.tariff_matrix, self.export_tax_matrix = imp, exp
-            self.policy_cost.value = imp + exp
+            assign_parameter(self.policy_cost, imp + exp)
             self._trade_cost = self.transport + imp + exp
         if self.ban_mask is not None and (everything or "banned_routes" in updates):
             ban = np.zeros((n, n))
             for origin, dests in (cur["banned_routes"] or {}).items():
                 ban[self.idx[origin], [self.idx[d] for d in dests]] = 1.0
-            self.ban_mask.value = ban
+            assign_parameter(self.ban_mask, ban)
         rates = self.subsidy_rates if cur["subsidy"] is None else np.where(self.subsidised, cur["subsidy"], 0.0)
         if everything or "subsidy" in updates:
-            self.subsidy.value = rates
+            assign_parameter(self.subsidy, rates)
         if everything or "quota" in updates:
             for k, q in enumerate(self.scenario.quotas):
-                self.quota_params[k].value = q.quantity if cur["quota"] is None else float(cur["quota"])
+                assign_parameter(self.quota_params[k], q.quantity if cur["quota"] is None else float(cur["quota"]))
         covered = set(regions) if cur["members"] is None else set(members)
         for fb in self.floor_bounds:
             level = fb.floor.level if cur["floor_level"] is None else float(cur["floor_level"])
             if fb.demand_cap is not None:
-                fb.demand_cap.value = np.array([
+                assign_parameter(fb.demand_cap, np.array([
                     self.market.demand_curve(r).quantity_at(level) if r in covered else self._open
-                    for r in (self.demand_regions[p] for p in fb.demand_pos)])
+                    for r in (self.demand_regions[p] for p in fb.demand_pos)]))
             if fb.supply_min is not None:
-                fb.supply_min.value = np.array([
+                assign_parameter(fb.supply_min, np.array([
                     self.market.supply_curve(self.supply_regions[p]).quantity_at(level + rates[p])
-                    if self.supply_regions[p] in covered else 0.0 for p in fb.supply_pos])
+                    if self.supply_regions[p] in covered else 0.0 for p in fb.supply_pos]))
         member_set = set(members or ())
         if self.zone is not None:
             outsider = np.array([r not in member_set for r in regions], dtype=float)
-            self.zone_mask.value = np.outer(outsider, 1.0 - outsider)
+            assign_parameter(self.zone_mask, np.outer(outsider, 1.0 - outsider))
             self.zone_members_idx = [self.idx[r] for r in members
                                      if self.market.demand_curve(r) is not None
                                      or self.market.supply_curve(r) is not None]
             if not self.zone_members_idx:
                 raise ModelInputError("members", members, "a bloc with at least one member with a curve")
-            self.zone_cap.value = self._open
+            assign_parameter(self.zone_cap, self._open)
         if self.stockpile is not None:
             level = self.stockpile.level if cur["floor_level"] is None else float(cur["floor_level"])
             budget = self.stockpile.budget if cur["budget"] is None else float(cur["budget"])
-            self.stock_level.value = level
-            self.stock_cap.value = budget / level
+            assign_parameter(self.stock_level, level)
+            assign_parameter(self.stock_cap, budget / level)
             rule = self.stockpile.eligible_origins
             eligible = set(regions) if rule == ALL else member_set if rule == MEMBERS else set(rule)
             loc = self.stockpile.location
             sellers = self.supply_regions
-            self.y_cap.value = np.array([self._open if r in eligible else 0.0 for r in sellers])
+            assign_parameter(self.y_cap, np.array([self._open if r in eligible else 0.0 for r in sellers]))
             if self.ban_y is not None:
-                self.ban_y.value = np.array([1.0 if loc in (cur["banned_routes"] or {}).get(r, ()) else 0.0
-                                             for r in sellers])
+                assign_parameter(self.ban_y, np.array([
+                    1.0 if loc in (cur["banned_routes"] or {}).get(r, ()) else 0.0 for r in sellers]))
             if self.zone is not None:
-                self.zone_y.value = (np.array([r not in member_set for r in sellers], dtype=float)
-                                     * float(loc in member_set))
+                assign_parameter(self.zone_y, np.array([r not in member_set for r in sellers], dtype=float)
+                                 * float(loc in member_set))
 
     def set_market(self, market: Market, benchmark_prices: pd.Series | None = None) -> None:
         """Replace the market's curves by those of ``market`` in the built problem (no rebuild).
@@ -200,7 +214,8 @@ class ParameterStage:
             have = [r for r in market.regions if getattr(market, f"{side}_curve")(r) is not None]
             if have != list(names):
                 raise ModelInputError(f"market.{side} (regions)", have, f"curves for exactly {list(names)}")
-        if not np.array_equal(market.transport_cost.to_numpy(), self.transport):
+        if market.transport_cost is not old.transport_cost and not np.array_equal(
+                market.transport_cost.to_numpy(), self.transport):
             raise ModelInputError("market.transport_cost", "different costs", "the built market's transport costs")
         if benchmark_prices is not None:
             if not isinstance(benchmark_prices, pd.Series):

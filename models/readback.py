@@ -27,6 +27,15 @@ from .policies import GuaranteedPrice
 from .result import RawSolution
 
 
+def _by_region(model, regions, values) -> np.ndarray:
+    """``values`` (one per region of ``regions``) placed in the market's region order, zero
+    elsewhere: ``Md @ values`` (``Ms @ values``) without the sparse product (``+ 0.0`` as in its
+    sums, so that a ``-0.0`` reads ``0.0`` there too)."""
+    out = np.zeros(model.market.n)
+    out[[model.idx[r] for r in regions]] = np.asarray(values, dtype=float) + 0.0
+    return out
+
+
 def read_solution(model, objective: float, solve_time: float) -> RawSolution:
     """Primal values and duals of the last solve of ``model`` as a :class:`RawSolution`."""
     m = model
@@ -46,12 +55,14 @@ def read_solution(model, objective: float, solve_time: float) -> RawSolution:
     y = np.zeros(n)
     stock_price = 0.0
     if m.stockpile is not None:
-        y = m.Ms @ np.maximum(np.asarray(m.y.value, dtype=float), 0.0)
+        y = _by_region(m, m.supply_regions, np.maximum(np.asarray(m.y.value, dtype=float), 0.0))
         stock_price = float(m.stock_level.value - m.constraints["stockpile_cap"].dual_value)
     border = np.asarray(m.constraints["demand_balance"].dual_value, dtype=float).copy()
     supply_price = np.asarray(m.constraints["supply_balance"].dual_value, dtype=float).copy()
     cost = m._trade_cost
-    demand, supply, subsidy = m.Md @ m.D.value, m.Ms @ m.S.value, m.Ms @ m.subsidy.value
+    demand = _by_region(m, m.demand_regions, m.D.value)
+    supply = _by_region(m, m.supply_regions, m.S.value)
+    subsidy = _by_region(m, m.supply_regions, m.subsidy.value)
     flows = np.maximum(np.asarray(m.x.value, dtype=float), 0.0)
     binding = certificate.binding_quotas(m)
     certificate.settle_indeterminate_prices(m.market, cost, certificate.open_arcs(m, binding), demand, supply,
@@ -66,7 +77,7 @@ def read_solution(model, objective: float, solve_time: float) -> RawSolution:
     loc = m.idx[m.stockpile.location] if m.stockpile is not None else -1
     eligible = (np.array(m.y_rows, dtype=int)[m.y_cap.value > 0] if m.stockpile is not None
                 else np.array([], dtype=int))
-    zone_y = m.Ms @ m.zone_y.value if (m.zone is not None and m.stockpile is not None) else np.zeros(n)
+    zone_y = _by_region(m, m.supply_regions, m.zone_y.value) if (m.zone is not None and m.stockpile is not None) else np.zeros(n)
     for k, mask in enumerate(m.quota_masks):
         gaps = margin[mask > 0]
         if m.stockpile is not None:

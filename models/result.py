@@ -20,6 +20,7 @@ Identities (tested): ``Σ_r W_r = Σ A^d − Σ A^s − transport cost`` and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -66,7 +67,7 @@ class RawSolution:
     def check_finite(self) -> None:
         """Raise if any value is NaN or infinite: never hand a NaN to a caller."""
         for name, value in vars(self).items():
-            if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+            if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not np.isfinite(value).all():
                 raise SolverError("nan", f"the solver returned non-finite values in {name}")
 
     def region_arrays(self) -> dict[str, np.ndarray]:
@@ -156,29 +157,61 @@ class EquilibriumResult:
         self.market, self.scenario, self.raw = market, scenario, raw
         self.solver, self.parameters = solver, parameters
         self.objective, self.solve_time = raw.objective, raw.solve_time
-        self.certificate = (pd.Series(raw.certificate, name="residual", dtype=float)
-                            if raw.certificate is not None else None)
-        regions = list(market.regions)
-        arrays = raw.region_arrays()
-        self.regions = pd.DataFrame(arrays, index=pd.Index(regions, name="region"))
-        self.flows = pd.DataFrame(raw.flows, index=pd.Index(regions, name="origin"),
-                                  columns=pd.Index(regions, name="destination"))
-        self.welfare = self._welfare(arrays)
+
+    # The tables are built on first access and kept (a sweep or a Monte Carlo reads few of them:
+    # on a dozen regions the pandas tables cost more than the solve).
+    @cached_property
+    def certificate(self) -> pd.Series | None:
+        raw = self.raw
+        return pd.Series(raw.certificate, name="residual", dtype=float) if raw.certificate is not None else None
+
+    @cached_property
+    def _arrays(self) -> dict:
+        return self.raw.region_arrays()
+
+    @cached_property
+    def regions(self) -> pd.DataFrame:
+        return pd.DataFrame(self._arrays, index=pd.Index(list(self.market.regions), name="region"))
+
+    @cached_property
+    def flows(self) -> pd.DataFrame:
+        regions = list(self.market.regions)
+        return pd.DataFrame(self.raw.flows, index=pd.Index(regions, name="origin"),
+                            columns=pd.Index(regions, name="destination"))
+
+    @cached_property
+    def welfare(self) -> pd.DataFrame:
+        return self._welfare(self._arrays)
+
+    @cached_property
+    def wedges(self) -> pd.DataFrame:
+        raw = self.raw
         levy_rev = self.welfare["levy_revenue"].to_numpy()
-        self.wedges = pd.DataFrame({
+        return pd.DataFrame({
             "zone_tariff": self._zone_tariffs(),
             "levy": raw.levy, "levy_topup": raw.levy_topup, "cfd_topup": raw.cfd_topup,
             "subsidy": raw.subsidy,
-            "implicit_export_subsidy": np.where(arrays["net_exports"] > 1e-9, np.maximum(0.0, -levy_rev), 0.0) + 0.0,
-        }, index=self.regions.index)
-        self.quota_rents = pd.DataFrame({
-            "origin": [q.origin for q in scenario.quotas],
+            "implicit_export_subsidy": np.where(self._arrays["net_exports"] > 1e-9,
+                                                np.maximum(0.0, -levy_rev), 0.0) + 0.0,
+        }, index=pd.Index(list(self.market.regions), name="region"))
+
+    @cached_property
+    def quota_rents(self) -> pd.DataFrame:
+        table = pd.DataFrame({
+            "origin": [q.origin for q in self.scenario.quotas],
             "shipped": self._quota_shipments(),
-            "rent": raw.quota_rent,
+            "rent": self.raw.quota_rent,
         })
-        self.quota_rents["rent_total"] = self.quota_rents["shipped"] * self.quota_rents["rent"]
-        self.stockpile = self._stockpile_series()
-        self.zone = self._zone_series()
+        table["rent_total"] = table["shipped"] * table["rent"]
+        return table
+
+    @cached_property
+    def stockpile(self) -> pd.Series:
+        return self._stockpile_series()
+
+    @cached_property
+    def zone(self) -> pd.Series:
+        return self._zone_series()
 
     # ------------------------------------------------------------------ accounting
     def _zone_tariffs(self) -> np.ndarray:

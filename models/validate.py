@@ -5,6 +5,7 @@ naming the argument, the value and what is allowed, never a bare ``TypeError`` o
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -14,6 +15,10 @@ from .errors import ModelInputError
 
 def as_number(field: str, value, allowed: str = "a finite number") -> float:
     """``value`` as a finite float; a bool, a string or any non-real refused by name."""
+    if type(value) is float:            # the common case, checked without the ABC machinery
+        if math.isfinite(value):
+            return value
+        raise ModelInputError(field, value, allowed)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ModelInputError(field, value, allowed)
     v = float(value)
@@ -32,6 +37,27 @@ def as_names(field: str, value, allowed: str) -> tuple[str, ...]:
     if not all(isinstance(v, str) and v for v in value):
         raise ModelInputError(field, value, allowed)
     return value
+
+
+def assign_parameter(param, value) -> None:
+    """``param.value = value`` for a ``cvxpy.Parameter``, skipped when it already holds that value.
+
+    A float array of the Parameter's shape, finite and (for a ``nonneg`` Parameter) non-negative,
+    is stored directly; anything else goes through cvxpy's own setter, which checks it against
+    the Parameter's attributes and raises as it does. Re-solves of one built problem set the same
+    values many times, and cvxpy's check costs more than comparing them.
+    """
+    array = np.float64(value) if np.isscalar(value) else np.asarray(value, dtype=float)
+    current = param.value
+    if current is not None and np.shape(current) == array.shape and np.array_equal(current, array):
+        return
+    attrs = param.attributes
+    plain = not any(v for k, v in attrs.items() if k != "nonneg")
+    if (plain and array.shape == param.shape and np.all(np.isfinite(array))
+            and (not attrs["nonneg"] or np.all(array >= 0))):
+        param.save_value(array)
+    else:
+        param.value = value
 
 
 SWEEP_FIELDS = ("border_price", "consumer_price", "producer_price", "supply_price", "demand", "supply",

@@ -21,6 +21,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .errors import InaccurateSolutionError
+from .validate import assign_parameter
 
 #: Relative tolerance on the zone's price at the found cap: |P_S − f| ≤ PRICE_TOL · f.
 PRICE_TOL = 1e-7
@@ -54,7 +55,7 @@ def solve_zone(model, level: float, open_cap: float):
     spent = {"time": 0.0, "solves": 0}
 
     def at(cap: float):
-        model.zone_cap.value = max(0.0, float(cap))
+        assign_parameter(model.zone_cap, max(0.0, float(cap)))
         raw = model._solve_and_read()
         spent["time"] += raw.solve_time
         spent["solves"] += 1
