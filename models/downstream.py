@@ -184,3 +184,18 @@ def exposure_table(dataset, mineral: str, use_kt: pd.Series | None = None) -> pd
         total = out.groupby("region")["output_musd"].transform("sum")
         out["requirement_t_per_musd"] = 1000.0 * out["region"].map(use).fillna(0.0) / total
     return out.reset_index(drop=True)
+
+
+#: :func:`exposure_table`'s columns as a reader sees them, with their units.
+EXPOSURE_HEADERS = {"region": "region", "sector": "sector", "year": "data year (calendar year)",
+                    "output_musd": "output (USD million/yr)", "value_added_share": "value added (fraction of output)",
+                    "value_added_musd": "value added (USD million/yr)",
+                    "requirement_t_per_musd": "input requirement (t per USD million of output)"}
+
+
+def exposure_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """An :func:`exposure_table` (or a selection of its columns, index levels included) with headers
+    that say what each column is and its unit (:data:`EXPOSURE_HEADERS`)."""
+    return table.rename(columns=EXPOSURE_HEADERS).rename_axis(
+        index=[EXPOSURE_HEADERS.get(n, n) for n in table.index.names])
+

@@ -481,3 +481,19 @@ def floor_game(markets: dict, levels, grid, guaranteed=(), **updates) -> pd.Data
     table["bloc_choice"] = False
     table.loc[tied[0], "bloc_choice"] = True
     return table
+
+
+#: :func:`floor_game`'s columns as a reader sees them, with their units.
+FLOOR_GAME_HEADERS = {"instrument": "instrument", "level": "floor level (USD/kg)",
+                      "leader_instrument": "leader's best wedge change e* (USD/kg)", "built": "projects built",
+                      "leader_welfare": "leader's welfare (USD million/yr)",
+                      "bloc_welfare": "bloc's welfare (USD million/yr)",
+                      "members_consumer_surplus": "members' consumer surplus (USD million/yr)",
+                      "members_price": "members' price (USD/kg)", "grid_error": "grid error (USD million/yr)",
+                      "bloc_choice": "the bloc's choice"}
+
+
+def floor_game_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`floor_game` table with headers that say what each column is and its unit."""
+    return table.rename(columns=FLOOR_GAME_HEADERS)
+

@@ -11,7 +11,7 @@ import pytest
 from models.claims import load_register
 from models.dashboard import BADGE_COLOURS, PENDING, UNTESTED, claim_rows, dashboard_html, shorten
 from models.errors import ModelInputError
-from models.tables import csv_link, downloadable
+from models.tables import csv_link, downloadable, has_unit, missing_units
 
 TITLES = {"price_floors": "Price floors", "membership": "Membership"}
 
@@ -94,6 +94,74 @@ def test_csv_link_carries_the_table():
 def test_csv_link_refuses_odd_file_names(name):
     with pytest.raises(ModelInputError, match="filename"):
         csv_link(pd.DataFrame({"a": [1]}), name)
+
+
+@pytest.mark.parametrize("header", ["price (USD/kg)", "output (kt)", "gain (USD m/yr)", "share (%)",
+                                    "members (count)", "wedge (τ or λ, USD/kg)", "floor (× reference price)",
+                                    "time (seconds)", ("welfare", "bloc (USD million/yr)")])
+def test_a_header_with_a_unit_in_parentheses_passes(header):
+    assert has_unit(header)
+    assert missing_units(pd.DataFrame({header: [1.0, 2.0]})) == []
+
+
+@pytest.mark.parametrize("header", ["price", "members' manufacturers (consumer surplus)", "stockpile (any origin)",
+                                    "USD/kg", "share %"])
+def test_a_numeric_column_without_a_unit_is_refused(header):
+    table = pd.DataFrame({header: [1.0, 2.0], "region": ["USA", "EU"]})
+    assert missing_units(table) == [header]
+    with pytest.raises(ModelInputError, match="headers of numeric columns"):
+        csv_link(table, "prices.csv")
+    with pytest.raises(ModelInputError, match=re.escape(repr([header]))):
+        downloadable(table, "prices.csv")
+
+
+def test_text_and_true_false_columns_need_no_unit():
+    table = pd.DataFrame({"verdict": ["supported", "not supported"], "register_agrees": [True, False],
+                          "conditions": ["a", ""]})
+    assert missing_units(table) == []
+
+
+def test_a_table_of_variables_by_cases_carries_its_units_in_the_row_labels():
+    table = pd.DataFrame({"benchmark": [90.0, 1.2], "CfD": [110.0, 1.5]},
+                         index=["members: producer price (USD/kg)", "members: production (kt)"])
+    assert missing_units(table) == []
+    table.index = ["members: producer price (USD/kg)", "members: production"]
+    assert missing_units(table) == ["benchmark", "CfD"]
+    mixed = pd.DataFrame({"oxide floor": [1.3, "fails", True]},
+                         index=["bloc oxide output (kt)", "status of the floor", "separation kept"])
+    assert missing_units(mixed) == []
+    mixed.loc["separation kept", "oxide floor"] = 0.4
+    assert missing_units(mixed) == ["oxide floor"]
+
+
+def test_one_unit_for_every_column_can_name_the_columns():
+    table = pd.DataFrame({"USA": [12.5], "EU": [30.0]}, index=pd.Index(["ndpr"], name="mineral"))
+    assert missing_units(table) == ["USA", "EU"]
+    assert missing_units(table.rename_axis(columns="region: net import dependence (%)")) == []
+
+
+def test_a_numeric_index_needs_a_unit_but_row_numbers_do_not():
+    values = {"price (USD/kg)": [1.0, 2.0]}
+    assert missing_units(pd.DataFrame(values)) == []
+    assert missing_units(pd.DataFrame(values, index=pd.Index([90.0, 110.0], name="floor"))) == ["floor"]
+    assert missing_units(pd.DataFrame(values, index=pd.Index([90.0, 110.0], name="floor (USD/kg)"))) == []
+    both = pd.MultiIndex.from_tuples([("ndpr", 1.0), ("ndpr", 2.0)], names=["mineral", "probabilities"])
+    assert missing_units(pd.DataFrame(values, index=both)) == ["probabilities"]
+
+
+def test_the_models_tables_shown_in_chapters_carry_units():
+    from models.coalition import BILL_SPLIT_HEADERS, bill_split_shown
+    from models.downstream import EXPOSURE_HEADERS, exposure_shown
+    from models.strategic import FLOOR_GAME_HEADERS, floor_game_shown
+    labels = {"instrument", "built", "bloc_choice", "share_warning", "region", "sector"}   # text or true/false
+    for headers, shown in ((BILL_SPLIT_HEADERS, bill_split_shown), (FLOOR_GAME_HEADERS, floor_game_shown),
+                           (EXPOSURE_HEADERS, exposure_shown)):
+        numbers = pd.DataFrame({c: [1.0, 2.0] for c in headers if c not in labels})
+        assert len(numbers.columns) >= 4 and missing_units(shown(numbers)) == []
+    split = pd.DataFrame({"gross_gain": [1.0], "GDP_share": [0.5]})
+    assert list(bill_split_shown(split).columns) == ["gross gain in the bloc (USD m/yr)", "GDP share (fraction)"]
+    with pytest.raises(ModelInputError, match="bill_split"):
+        bill_split_shown(pd.DataFrame({"gain": [1.0]}))
 
 
 def test_chapter_titles_come_from_the_notebooks(tmp_path):

@@ -52,8 +52,10 @@ Monte Carlo over random orderings (seeded) with a standard error.
 from .games import Enumeration, RosterGame, enumerate_rosters
 from .rosters import (CORE, EXACT_LIMIT, INSTRUMENTS, NO_FLOOR, WELFARE_TOL, RosterModel, check_roster,
                       rosters_containing)
-from .sharing import ShapleyResult, bill_split, complementarity, defection_price, import_price, shapley_value
+from .sharing import (BILL_SPLIT_HEADERS, ShapleyResult, bill_split, bill_split_shown, complementarity, defection_price,
+                      import_price, shapley_value)
 
-__all__ = ["CORE", "EXACT_LIMIT", "INSTRUMENTS", "NO_FLOOR", "WELFARE_TOL", "Enumeration", "RosterGame",
-           "RosterModel", "ShapleyResult", "bill_split", "check_roster", "complementarity", "defection_price",
-           "enumerate_rosters", "import_price", "rosters_containing", "shapley_value"]
+__all__ = ["BILL_SPLIT_HEADERS", "CORE", "EXACT_LIMIT", "INSTRUMENTS", "NO_FLOOR", "WELFARE_TOL", "Enumeration",
+           "RosterGame", "RosterModel", "ShapleyResult", "bill_split", "bill_split_shown", "check_roster",
+           "complementarity", "defection_price", "enumerate_rosters", "import_price", "rosters_containing",
+           "shapley_value"]

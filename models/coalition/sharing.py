@@ -230,6 +230,22 @@ def shapley_value(worth: Callable[[frozenset], float] | dict, players: Sequence[
                          pd.Series(se, index=index, name="std_error"), "sample", len(cache), int(samples))
 
 
+#: :func:`bill_split`'s columns as a reader sees them: what each is and its unit.
+BILL_SPLIT_HEADERS = {"gross_gain": "gross gain in the bloc (USD m/yr)", "shapley": "Shapley net gain (USD m/yr)",
+                      "contribution": "contribution to the bill (USD m/yr)", "share": "share of the bill (fraction)",
+                      "share_warning": "share warning"}
+
+
+def bill_split_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`bill_split` table with headers that say what each column is and its unit
+    (:data:`BILL_SPLIT_HEADERS`; a ``<key>_share`` column becomes ``"<key> share (fraction)"``)."""
+    unknown = [c for c in table.columns if c not in BILL_SPLIT_HEADERS and not str(c).endswith("_share")]
+    if unknown:
+        raise ModelInputError("bill_split table columns", unknown,
+                              f"the columns of bill_split: {sorted(BILL_SPLIT_HEADERS)} and <key>_share")
+    return table.rename(columns=lambda c: BILL_SPLIT_HEADERS.get(c) or f"{c[:-len('_share')]} share (fraction)")
+
+
 def bill_split(game: RosterGame, members, weights: dict[str, pd.Series] | None = None, *,
                method: str = "auto", samples: int = 2000, seed: int = 0) -> pd.DataFrame:
     """How the bloc's net bill would split under the Shapley value, and under other keys.
