@@ -134,3 +134,34 @@ def test_time_rules_flip_on_hand_made_paths(time_family):
     few = TimeContext(state, replace(draw, row={**draw.row, "china_cumulative_output": 100.0}))
     out = rules["C35"](few)
     assert out.verdict == "not supported" and out.numbers["implied_lr"] > 0.25
+
+
+# ----------------------------------------------------------------------------- investment
+@pytest.fixture(scope="module")
+def investment(ds):
+    ev = Evaluator(SweepSpec(rules=("C24", "C39"), vary=()), ds)
+    draw = ev._draw(draw_inputs(ev.ranges, 1, 0, ()).to_dict("records")[0])
+    return ev.states["investment"], draw
+
+
+def test_investment_rules_at_central_values_are_the_registers(ds, register):
+    table = run_serial(SweepSpec(rules=("C24", "C39"), vary=(), draws=1), ds)
+    for cid in ("C24", "C39"):
+        assert table.loc[0, f"{cid}_verdict"] == register[cid], cid
+    assert table.loc[0, "C39_deep_sea_breakeven"] == pytest.approx(252.5, abs=0.1)
+
+
+def test_investment_rules_flip_on_hand_made_draws(investment):
+    from models.uncertainty.rules_time import InvestmentContext
+    state, draw = investment
+    rules = {r.name: r for r in get_rules(("C24", "C39"))}
+    # far below data/'s ranges: deep sea's operating cost alone (share x 250 USD/kg) is above the price quantile
+    cheap = InvestmentContext(state, replace(draw, row={**draw.row, "capex_deep_sea": 50.0, "operating_cost_share": 0.1}))
+    out = rules["C39"](cheap)
+    assert out.verdict == "not supported" and out.numbers["deep_sea_breakeven"] < out.numbers["price_quantile"]
+    ctx = InvestmentContext(state, draw)
+    pb = {"today's prices": [0.2, 0.0], "calmer prices": [0.35, 0.15], "CfD": [0.9, 0.8]}
+    ctx.build_probabilities = lambda: pb                 # every rise >= 10 pp
+    assert rules["C24"](ctx).verdict == "supported"
+    pb["calmer prices"], pb["CfD"] = [0.2, 0.0], [0.25, 0.05]
+    assert rules["C24"](ctx).verdict == "not supported"

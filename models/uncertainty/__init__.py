@@ -19,4 +19,4 @@ __all__ = ["FAMILIES", "Draw", "Family", "FamilyInputs", "get_family", "register
            "SweepSpec", "run_serial", "tidy", "INSTRUMENTS", "RULES", "FloorSetting", "Rule", "RuleContext",
            "RuleOutcome", "get_rules", "register", "summarise"]
 from . import rules_strategic  # noqa: E402,F401  the flooding chapter's rules
-from . import rules_time  # noqa: E402,F401  the independence chapter's rules
+from . import rules_time  # noqa: E402,F401  the independence and investment chapters' rules

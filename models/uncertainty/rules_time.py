@@ -1,4 +1,7 @@
-"""The ``time`` family: the independence chapter's model-graded claims C21, C34, C35, C42, C43 per draw.
+"""The ``time`` and ``investment`` families: the independence and investment chapters' model-graded claims.
+
+``time`` grades C21, C34, C35, C42 and C43 (``book/independence.ipynb``), ``investment`` C24 and C39
+(``book/investment.ipynb``; see :class:`InvestmentState`), one draw at a time.
 
 ``book/independence.ipynb`` grades them on year-by-year paths (:class:`~models.dynamics.DynamicPath`,
 NdPr, the named projects of ``data/time_projects.csv``) over its grid of learning rates and
@@ -27,8 +30,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from ..dynamics import DynamicPath, PathSettings, project_blocks
 from ..errors import ModelInputError
+from ..investment_verdicts import breakeven_price, build_probabilities, c24_verdict, c39_verdict
 from ..independence_verdicts import (c21_verdict, c34_verdict, c35_verdict, c42_verdict, c43_verdict,
                                      implied_learning_rate)
 from ..time_data import load_table, projects
@@ -51,11 +57,11 @@ WRIGHT_INPUTS = ("china_cumulative_output",)
 NEEDS = ("path", "wright")
 
 
-def time_ranges(inputs: FamilyInputs | None = None) -> dict:
-    """``{name: Range}`` of every drawn row of ``data/dynamics_parameters.csv``, with its source."""
+def time_ranges(inputs: FamilyInputs | None = None, names=(*PATH_INPUTS, *WHOLE_YEARS, *WRIGHT_INPUTS)) -> dict:
+    """``{name: Range}`` of the rows ``names`` of ``data/dynamics_parameters.csv``, with their sources."""
     table = load_table("dynamics_parameters.csv").set_index("parameter")
     out = {}
-    for name in (*PATH_INPUTS, *WHOLE_YEARS, *WRIGHT_INPUTS):
+    for name in names:
         if name not in table.index:
             raise ModelInputError("dynamics_parameters.csv[parameter]", name, "a row for every drawn input")
         r = table.loc[name]
@@ -152,3 +158,104 @@ register(Rule("C34", "C34", ("path",), c34, "a large amount of US supply within 
 register(Rule("C35", "C35", ("wright",), c35, "experience explains China's cost lead", family="time"))
 register(Rule("C42", "C42", ("path",), c42, "independence may take decades", family="time"))
 register(Rule("C43", "C43", ("path",), c43, "not within the current US term", family="time"))
+
+
+# ----------------------------------------------------------------------------- investment (C24, C39)
+#: The investment chapter's settings (``book/investment.ipynb``, parameters cell).
+PLANT, DEEP_SEA, PLANT_LIFE, CFD_YEARS, CALM_FACTOR, DECISION_WINDOW = "iluka_eneabba", "minamitorishima", 25, 10, 0.5, 6
+RULES_QUANTILES, SUPPORT_PP, COSTLY_QUANTILE, SEED = (0.5, 0.2), 10.0, 0.75, 20260204
+#: Rows of ``data/dynamics_parameters.csv`` the investment family draws.
+INVESTMENT_INPUTS = ("discount_rate", "entrant_full_cost", "operating_cost_share", "lead_time_separation",
+                     "lead_time_deep_sea", "capex_deep_sea")
+
+
+def investment_ranges(inputs: FamilyInputs | None = None) -> dict:
+    return time_ranges(inputs, INVESTMENT_INPUTS)
+
+
+class InvestmentState:
+    """The investment chapter's price process and projects, fitted and read once.
+
+    A draw's new separator (``data/time_projects.csv``, Iluka's Eneabba) has its capital and
+    operating cost scaled by the drawn entrants' full cost over the central one, the drawn
+    operating-cost share and separation lead time; the deep-sea project (Minamitorishima) its
+    capital scaled by the drawn deep-sea capex over the central, the drawn operating-cost share of
+    its full cost and the drawn deep-sea lead time; both are discounted at the drawn rate. C24's
+    build probabilities are the chapter's sensitivity runs (20,000 outer and 1,000 inner paths, the
+    same seed); the price process (fitted to ``data/price_history.csv``), the floor (``data/floors.csv``),
+    the calm factor, the project spread and the long-run price quantile are held as the chapter holds them.
+    """
+
+    def __init__(self, inputs: FamilyInputs, rules: list):
+        from ..price_risk import calibrate_process
+        from ..time_data import parameters, price_history
+        ds = inputs.dataset
+        if inputs.spec.mineral != "ndpr":
+            raise ModelInputError("mineral", inputs.spec.mineral, "'ndpr' (the investment chapter's price history)")
+        self.central = parameters("central")
+        history = price_history("ndpr")
+        self.process, _ = calibrate_process(history["date"], history["price_usd_per_kg"])
+        self.p_today = float(history["price_usd_per_kg"].iloc[-1])
+        fl = ds.floors[(ds.floors["mineral"] == "ndpr") & (ds.floors["instrument"] == "cfd")]
+        self.floor = float(fl["level_usd_per_kg"].iloc[0])
+        rows = projects()
+        self.plant, self.deep_sea = rows.loc[PLANT], rows.loc[DEEP_SEA]
+        self.cost_range = tuple(parameters(w)["entrant_full_cost"] / self.central["entrant_full_cost"]
+                                for w in ("low", "high"))
+        long_run = self.process.simulate(self.p_today, 40, 20_000, seed=SEED + 6)[:, 20:].ravel()
+        self.price_quantile = float(np.quantile(long_run, COSTLY_QUANTILE))
+
+    def context(self, draw: Draw) -> "InvestmentContext":
+        return InvestmentContext(self, draw)
+
+
+class InvestmentContext:
+    """One draw's projects (:class:`models.price_risk.Project`) and discount rate."""
+
+    def __init__(self, state: InvestmentState, draw: Draw):
+        from ..price_risk import Project
+        self.state, row, c = state, draw.row, state.central
+        self.rate = float(row["discount_rate"])
+        cf = float(row["entrant_full_cost"]) / c["entrant_full_cost"]
+        share = float(row["operating_cost_share"])
+        p, d = state.plant, state.deep_sea
+        self.plant = Project(float(p["capacity_kt_ndpr"]), float(p["capex_musd"]) * cf,
+                             int(round(float(row["lead_time_separation"]))), PLANT_LIFE,
+                             share * c["entrant_full_cost"] * cf)
+        self.deep_sea = Project(float(d["capacity_kt_ndpr"]),
+                                float(d["capex_musd"]) * float(row["capex_deep_sea"]) / c["capex_deep_sea"],
+                                int(round(float(row["lead_time_deep_sea"]))), PLANT_LIFE,
+                                share * float(d["full_cost_usd_per_kg"]))
+
+    def build_probabilities(self) -> dict:
+        s = self.state
+        kw = dict(rate=self.rate, p_start=s.p_today, window=DECISION_WINDOW, n_paths=20_000, seed=SEED + 7,
+                  cost_range=s.cost_range, inner_paths=1_000)
+        return build_probabilities([("today's prices", s.process, None), ("calmer prices", s.process.calm(CALM_FACTOR),
+                                                                          None), ("CfD", s.process, s.floor)],
+                                   self.plant, RULES_QUANTILES, CFD_YEARS, **kw)
+
+
+def c24(ctx: InvestmentContext) -> RuleOutcome:
+    """C24 as the chapter grades it (:func:`models.investment_verdicts.c24_verdict`)."""
+    verdict, calm_up, floor_up = c24_verdict(ctx.build_probabilities(), SUPPORT_PP)
+    return RuleOutcome(verdict, {"calm_pp_median": calm_up[0], "calm_pp_lender": calm_up[1],
+                                 "floor_pp_median": floor_up[0], "floor_pp_lender": floor_up[1]})
+
+
+def c39(ctx: InvestmentContext) -> RuleOutcome:
+    """C39 as the chapter grades it (:func:`models.investment_verdicts.c39_verdict`)."""
+    deep, land = breakeven_price(ctx.deep_sea, ctx.rate), breakeven_price(ctx.plant, ctx.rate)
+    return RuleOutcome(c39_verdict(deep, land, ctx.state.price_quantile),
+                       {"deep_sea_breakeven": deep, "land_breakeven": land, "price_quantile": ctx.state.price_quantile})
+
+
+def _build_investment(inputs, rules):
+    return InvestmentState(inputs, rules)
+
+
+register_family(Family("investment", _build_investment, ranges=investment_ranges,
+                       known_need=lambda name: name == "projects",
+                       description="the investment chapter's price process and projects (InvestmentContext)"))
+register(Rule("C24", "C24", ("projects",), c24, "calmer prices and floors support investment", family="investment"))
+register(Rule("C39", "C39", ("projects",), c39, "deep-sea mining is costly", family="investment"))
