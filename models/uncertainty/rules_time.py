@@ -34,9 +34,9 @@ import numpy as np
 
 from ..dynamics import DynamicPath, PathSettings, project_blocks
 from ..errors import ModelInputError
-from ..investment_verdicts import breakeven_price, build_probabilities, c24_verdict, c39_verdict
 from ..independence_verdicts import (c21_verdict, c34_verdict, c35_verdict, c42_verdict, c43_verdict,
                                      implied_learning_rate)
+from ..investment_verdicts import breakeven_price, build_probabilities, c24_verdict, c39_verdict
 from ..time_data import load_table, projects
 from .draws import Range
 from .families import Draw, Family, FamilyInputs, register_family
