@@ -228,7 +228,21 @@ class StrategicMarket:
                                       solver=solver, parametric_routes=bool(self.entrants))
         self.arcs = [(leader, j) for j in self.market.regions if j != leader]
         #: the leader's base export wedge (USD/kg): ``w_base + e < 0`` is an export subsidy
-        self.base_wedge = float(benchmark.export_wedge.get(leader, 0.0))
+        self.base_wedge = self.built_wedge = float(benchmark.export_wedge.get(leader, 0.0))
+
+    def set_benchmark(self, benchmark) -> None:
+        """Put ``benchmark`` (the built one :meth:`~models.calibration.Benchmark.recalibrated`: new
+        curves, a base wedge ``w ≤`` the built ``w_0``) into the built model, no rebuild. The
+        instrument then moves the new wedge: each arc's discount is ``H − e + (w_0 − w)``."""
+        wedge = float(benchmark.export_wedge.get(self.leader, 0.0))
+        if not 0.0 <= wedge <= self.built_wedge + 1e-9:
+            raise ModelInputError("benchmark.export_wedge", wedge, f"a wedge between 0 and the built {self.built_wedge:g}")
+        self.market = self._with_entrants(benchmark.market)
+        prices = benchmark.prices.copy()
+        for e in self.entrants:
+            prices[e.region] = prices[e.host]
+        self.model.set_market(self.market, benchmark_prices=prices)
+        self.benchmark, self.base_wedge = benchmark, wedge
 
     # ------------------------------------------------------------------ set-up
     def _with_entrants(self, market: Market) -> Market:
@@ -266,7 +280,7 @@ class StrategicMarket:
             raise ModelInputError("instrument", instrument, f"a finite change ≤ the headroom {self.headroom}")
         if "members" in updates and updates["members"] is not None:
             updates["members"] = self.members_with_entrants(updates["members"])
-        updates["export_discounts"] = {arc: self.headroom - e for arc in self.arcs}
+        updates["export_discounts"] = {arc: self.headroom - e + self.built_wedge - self.base_wedge for arc in self.arcs}
         if self.entrants:
             others = [r for r in self.market.regions]
             updates["banned_routes"] = {k.region: others for k in self.entrants if k.project not in built}

@@ -152,3 +152,24 @@ def test_load_entrants_errors_name_file_row_column(tmp_path, row, column):
     with pytest.raises(DataValidationError) as info:
         load_entrants("ndpr", path)
     assert (info.value.file, info.value.row, info.value.column) == ("entrants", 2, column)
+
+
+def test_a_recalibrated_benchmark_is_a_resolve_equal_to_a_fresh_build():
+    from models import benchmark_from_dataset
+    from models.data import load_dataset
+    ds = load_dataset()
+    bench = benchmark_from_dataset(ds, "ndpr")
+    ents = load_entrants("ndpr", regions=ds.region_ids)
+    wedge = float(bench.export_wedge["CHN"])
+    assert wedge > 0
+    drawn = bench.recalibrated(-0.7, 1.3, export_wedge={"CHN": 0.4 * wedge})
+    sm = StrategicMarket(bench, entrants=ents, headroom=150.0)
+    sm.set_benchmark(drawn)
+    fresh = StrategicMarket(drawn, entrants=ents, headroom=150.0)
+    assert sm.base_wedge == pytest.approx(0.4 * wedge)
+    for e, built in ((0.0, ()), (25.0, ("lynas_expansion",)), (-30.0, ())):
+        a, b = sm.solve(e, built), fresh.solve(e, built)
+        assert sm.leader_welfare(a) == pytest.approx(fresh.leader_welfare(b), rel=1e-5, abs=1e-3)
+        np.testing.assert_allclose(a.regions["consumer_price"], b.regions["consumer_price"], rtol=1e-5, atol=1e-4)
+    with pytest.raises(ModelInputError, match="export_wedge"):
+        fresh.set_benchmark(bench)          # a wedge above the built one cannot be a discount

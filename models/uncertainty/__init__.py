@@ -18,3 +18,5 @@ from .rules import (INSTRUMENTS, RULES, FloorSetting, Rule, RuleContext, RuleOut
 __all__ = ["FAMILIES", "Draw", "Family", "FamilyInputs", "get_family", "register_family", "INPUTS", "NOT_DRAWN", "InputRanges", "Range", "draw_inputs", "draw_ranges_table", "Evaluator",
            "SweepSpec", "run_serial", "tidy", "INSTRUMENTS", "RULES", "FloorSetting", "Rule", "RuleContext",
            "RuleOutcome", "get_rules", "register", "summarise"]
+from . import rules_strategic  # noqa: E402,F401  the flooding chapter's rules
+from . import rules_time  # noqa: E402,F401  the independence and investment chapters' rules
