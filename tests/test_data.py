@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from models.data import SCHEMA, TOLERANCE, Dataset, load_dataset
+from models.data import TABLES, TOLERANCE, Dataset, load_dataset
+from models.datapackage import resource
 from models.errors import DataValidationError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -32,7 +33,7 @@ def test_default_directory_is_repo_data():
     assert load_dataset(DATA).region_ids == load_dataset().region_ids
 
 
-@pytest.mark.parametrize("name", [n for n, s in SCHEMA.items() if s.get("source", True)])
+@pytest.mark.parametrize("name", [n for n in TABLES if any(f["name"] == "source" for f in resource(n)["schema"]["fields"])])
 def test_every_row_has_a_source(ds, name):
     df: pd.DataFrame = getattr(ds, name)
     assert len(df) > 0
@@ -59,7 +60,7 @@ def test_claims_register(ds):
     assert len(c) >= 20 and set(c.article) == ARTICLES
     assert c.id.is_unique
     assert set(c.kind) <= {"factual", "causal", "forecast", "political"}
-    assert set(c.model) <= set(SCHEMA["claims"]["cols"]["model"][1])
+    assert set(c.model) <= set(next(f for f in resource("claims")["schema"]["fields"] if f["name"] == "model")["constraints"]["enum"])
     oos = c[c.model == "out_of_scope"]
     assert (oos.verdict == "out of scope").all() and (oos.verdict_detail != "").all() and (oos.chapter == "").all()
 
