@@ -1,7 +1,6 @@
 """Tests for data/ and its loader (models/data.py)."""
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from models.data import TABLES, TOLERANCE, Dataset, load_dataset
 from models.datapackage import resource
 from models.errors import DataValidationError
+from data_fixtures import copy_data as _copy, set_cell as _edit  # noqa: E402  (tests/ is on the path)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BAD = Path(__file__).resolve().parent / "data_bad"
@@ -99,22 +99,6 @@ def test_floor_and_controls(ds):
 
 
 # ------------------------------------------------------------------ broken copies
-def _copy(tmp_path: Path) -> Path:
-    dst = tmp_path / "data"
-    shutil.copytree(DATA, dst)
-    return dst
-
-
-def _edit(folder: Path, name: str, line: int, column: str, value: str) -> None:
-    """Set ``column`` on CSV line ``line`` (header = 1) of ``name``.csv."""
-    path = folder / f"{name}.csv"
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    rows[line - 1][rows[0].index(column)] = value
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
-
-
 def _expect(folder: Path, file: str, row, column) -> DataValidationError:
     with pytest.raises(DataValidationError) as info:
         load_dataset(folder)
