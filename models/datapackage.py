@@ -36,6 +36,7 @@ _FLOAT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _INT = re.compile(r"[+-]?\d+")
 _GROUPED = re.compile(r"[+-]?\d{1,3}([,_ ']\d{3})+(\.\d*)?")
 _UNITLESS = ("1", "none")
+_TYPE_WORDS = {"number": "a number", "integer": "a whole number", "date": "a date"}
 
 
 @lru_cache(maxsize=8)
@@ -145,8 +146,8 @@ def _library_schema(path: str, mtime_ns: int, name: str) -> frictionless.Schema:
     try:
         return frictionless.Schema.from_descriptor(table, datapackage_version="v2")
     except frictionless.FrictionlessException as exc:
-        raise DataValidationError(DESCRIPTOR, None, name, f"the schema of {name} is not a valid Table Schema: "
-                                  f"{exc.error.note or exc.error.message}") from None
+        raise DataValidationError(DESCRIPTOR, None, None, f"the schema of resource {name!r} is not a valid Table "
+                                  f"Schema: {exc.error.note or exc.error.message}") from None
 
 
 def _library_check(name: str, header: list[str], rows: list[list[str]], lines: list[int], fields: dict,
@@ -171,7 +172,9 @@ def _library_check(name: str, header: list[str], rows: list[list[str]], lines: l
                 raise DataValidationError(name, line, field.name, f"'': empty, a value is required: {allowed(spec)}")
             hint = (": digit-group separators are not allowed, write 1234.5, not 1,234.5"
                     if _GROUPED.fullmatch(raw) else "")
-            raise DataValidationError(name, line, field.name, f"{raw!r} is not allowed: expected {allowed(spec)}{hint}")
+            what = f"not {_TYPE_WORDS.get(field.type, 'a ' + field.type)}; " if "type" in notes else ""
+            raise DataValidationError(name, line, field.name,
+                                      f"{raw!r} is not allowed: {what}expected {allowed(spec)}{hint}")
 
 
 def _unique_key(name: str, frame: pd.DataFrame, lines: list[int], key: list[str]) -> None:
@@ -194,7 +197,8 @@ def _plain_numbers(name: str, frame: pd.DataFrame, lines: list[int], fields: dic
         pattern = _FLOAT if typ == "number" else _INT
         for line, raw in zip(lines, frame[col]):
             if raw and not pattern.fullmatch(raw):
-                raise DataValidationError(name, line, col, f"{raw!r} is not allowed: expected {allowed(fields[col])}")
+                raise DataValidationError(name, line, col, f"{raw!r} is not allowed: not a plain finite number; "
+                                          f"expected {allowed(fields[col])}")
 
 
 def _references(name: str, frame: pd.DataFrame, lines: list[int], schema: dict, known: dict) -> None:

@@ -90,7 +90,9 @@ def test_licences_name_the_repository_licence_and_public_domain_for_us_governmen
     us = "US-Government-Works"
     for res in package["resources"]:
         assert res["licenses"][0]["name"] == project, res["name"]
-        text = (DATA / res["path"]).read_text(encoding="utf-8")
+        cols = [f["name"] for f in res["schema"]["fields"] if f["name"] in ("source", "value_added_source")]
+        with (DATA / res["path"]).open(newline="", encoding="utf-8") as fh:
+            text = " ".join(row[c] for row in csv.DictReader(fh) for c in cols)
         if "USGS" in text or "Census Bureau" in text:
             assert us in {lic["name"] for lic in res["licenses"]}, res["name"]
 
@@ -126,6 +128,18 @@ def test_the_loader_reads_its_constraints_from_the_descriptor(tmp_path):
     (folder / DESCRIPTOR).write_text(json.dumps(pkg), encoding="utf-8")
     with pytest.raises(DataValidationError, match=r"gdp, row 3, column 'gdp_usd_bn': '29184.89' is not allowed: "
                                                   r"expected a number in \(0, 20000\] in USD bn"):
+        load_dataset(folder)
+
+
+def test_a_broken_descriptor_is_named_not_a_library_traceback(tmp_path):
+    folder = copy_data(tmp_path)
+    pkg = json.loads((folder / DESCRIPTOR).read_text(encoding="utf-8"))
+    next(r for r in pkg["resources"] if r["name"] == "gdp")["schema"]["fields"][1]["type"] = "numbr"
+    (folder / DESCRIPTOR).write_text(json.dumps(pkg), encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"datapackage.json: the schema of resource 'gdp' is not a valid Table Schema"):
+        load_dataset(folder)
+    (folder / DESCRIPTOR).write_text("{not json", encoding="utf-8")
+    with pytest.raises(DataValidationError, match=r"datapackage.json: not a readable JSON descriptor"):
         load_dataset(folder)
 
 
