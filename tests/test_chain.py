@@ -16,6 +16,7 @@ from models.chain.data import DATA, chain_benchmark, load_chain_data
 from models.curves import LinearCurve
 from models.data import load_dataset
 from models.errors import DataValidationError, ModelInputError
+from data_fixtures import copy_chain_data  # noqa: E402  (tests/ is on the path)
 from models.market import Market
 
 TOL = 1e-6
@@ -212,10 +213,7 @@ def test_hostile_model_inputs(rare_earths):
 
 @pytest.fixture
 def data_copy(tmp_path):
-    for f in DATA.glob("chain_*.csv"):
-        shutil.copy(f, tmp_path / f.name)
-    shutil.copy(DATA / "regions.csv", tmp_path / "regions.csv")
-    return tmp_path
+    return copy_chain_data(tmp_path)
 
 
 def _edit(path, old, new):

@@ -1,15 +1,16 @@
 """Tests for data/ and its loader (models/data.py)."""
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from models.data import SCHEMA, TOLERANCE, Dataset, load_dataset
+from models.data import TABLES, TOLERANCE, Dataset, load_dataset
+from models.datapackage import resource
 from models.errors import DataValidationError
+from data_fixtures import copy_data as _copy, set_cell as _edit  # noqa: E402  (tests/ is on the path)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BAD = Path(__file__).resolve().parent / "data_bad"
@@ -32,7 +33,7 @@ def test_default_directory_is_repo_data():
     assert load_dataset(DATA).region_ids == load_dataset().region_ids
 
 
-@pytest.mark.parametrize("name", [n for n, s in SCHEMA.items() if s.get("source", True)])
+@pytest.mark.parametrize("name", [n for n in TABLES if any(f["name"] == "source" for f in resource(n)["schema"]["fields"])])
 def test_every_row_has_a_source(ds, name):
     df: pd.DataFrame = getattr(ds, name)
     assert len(df) > 0
@@ -59,7 +60,7 @@ def test_claims_register(ds):
     assert len(c) >= 20 and set(c.article) == ARTICLES
     assert c.id.is_unique
     assert set(c.kind) <= {"factual", "causal", "forecast", "political"}
-    assert set(c.model) <= set(SCHEMA["claims"]["cols"]["model"][1])
+    assert set(c.model) <= set(next(f for f in resource("claims")["schema"]["fields"] if f["name"] == "model")["constraints"]["enum"])
     oos = c[c.model == "out_of_scope"]
     assert (oos.verdict == "out of scope").all() and (oos.verdict_detail != "").all() and (oos.chapter == "").all()
 
@@ -98,22 +99,6 @@ def test_floor_and_controls(ds):
 
 
 # ------------------------------------------------------------------ broken copies
-def _copy(tmp_path: Path) -> Path:
-    dst = tmp_path / "data"
-    shutil.copytree(DATA, dst)
-    return dst
-
-
-def _edit(folder: Path, name: str, line: int, column: str, value: str) -> None:
-    """Set ``column`` on CSV line ``line`` (header = 1) of ``name``.csv."""
-    path = folder / f"{name}.csv"
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    rows[line - 1][rows[0].index(column)] = value
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
-
-
 def _expect(folder: Path, file: str, row, column) -> DataValidationError:
     with pytest.raises(DataValidationError) as info:
         load_dataset(folder)

@@ -26,7 +26,6 @@ in ``data/trade_costs.csv`` for the ``transport_basis`` mineral (the assumption 
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,44 +33,19 @@ import cvxpy as cp
 import numpy as np
 import pandas as pd
 
-from ..csvfile import read_rows
 from ..curves import LinearCurve, check_elasticity
+from ..datapackage import read_table
 from ..errors import DataValidationError, InfeasibleError, ModelInputError
 from ..market import Market
 from .spec import ChainMarket, Stage
 
 DATA = Path(__file__).resolve().parents[2] / "data"
-_YEAR = re.compile(r"(19|20)\d\d")
 VARIABLES = ("production", "final_demand")
 SIDES = ("demand", "supply")
 HORIZONS = ("short", "long")
 WHICH = ("central", "low", "high")
 #: Relative tolerance on world production = world use at every stage.
 BALANCE_TOL = 1e-6
-
-
-def _source(file, line, raw):
-    ok = (re.match(r"assumption: \S", raw) if raw.lower().startswith("assumption")
-          else _YEAR.search(raw))
-    if not ok:
-        raise DataValidationError(file, line, "source", f"{raw!r}: a source must be 'assumption: <reason>' or "
-                                  "a publication with its year (and table, address)")
-
-
-def _float(file, line, col, raw, minimum=None, allowed="a number"):
-    try:
-        v = float(raw)
-    except ValueError:
-        raise DataValidationError(file, line, col, f"{raw!r} is not allowed: expected {allowed}") from None
-    if not np.isfinite(v) or (minimum is not None and v < minimum):
-        raise DataValidationError(file, line, col, f"{raw!r} is not allowed: expected {allowed}")
-    return v
-
-
-def _known(file, line, col, raw, allowed):
-    if raw not in allowed:
-        raise DataValidationError(file, line, col, f"{raw!r} is not allowed: expected one of {sorted(allowed)}")
-    return raw
 
 
 @dataclass(frozen=True)
@@ -95,25 +69,22 @@ class ChainData:
 def load_chain_data(directory: str | Path | None = None, regions=None) -> ChainData:
     """Read and validate ``chain_*.csv`` in ``directory`` (default ``data/``).
 
-    Every mistake raises :class:`DataValidationError` naming the file, the CSV line, the column,
-    the value and what is allowed: an unknown stage or region, a negative coefficient or
-    quantity, a missing or yearless source, a stage order that is not 0, 1, 2, ….
+    Each file is checked against its resource in ``data/datapackage.json`` by
+    :func:`models.datapackage.read_table` (types, units, required values, bounds, the source rule,
+    the primary key, and the foreign keys: regions of ``regions.csv``, or of ``regions`` when given,
+    and stages of ``chain_stages.csv``); then the rules that span rows: stage orders 0, 1, 2, … per
+    chain, an input coefficient of 0 at order 0 and a positive one after, elasticities of the right
+    sign and order. Every mistake raises :class:`DataValidationError` naming the file, the CSV line,
+    the column, the value and what is allowed.
     """
     d = Path(directory) if directory is not None else DATA
-    if regions is None:
-        regions = [row["region"] for _, row in read_rows(d / "regions.csv", ["region"])]
-    regions = set(regions)
-    st_rows = []
-    for line, row in read_rows(d / "chain_stages.csv", ["mineral", "stage", "order", "name", "unit",
-                                                         "input_per_unit", "transport_basis", "source"]):
-        _source("chain_stages", line, row["source"])
-        order = _float("chain_stages", line, "order", row["order"], 0, "an integer stage position 0, 1, 2, …")
-        a = _float("chain_stages", line, "input_per_unit", row["input_per_unit"], 0,
-                   "a non-negative number (kg of the previous stage per kg of this one)")
-        if not row["stage"]:
-            raise DataValidationError("chain_stages", line, "stage", "'' is not allowed: expected a stage id")
-        st_rows.append({**row, "order": int(order), "input_per_unit": a, "line": line})
-    stages = pd.DataFrame(st_rows)
+    known = {"regions": read_table("regions", d) if regions is None else pd.DataFrame({"region": list(regions)})}
+    tables = {}
+    for name in ("chain_stages", "chain_quantities", "chain_prices", "chain_elasticities", "chain_capacity"):
+        table = read_table(name, d, known, empty_ok=name == "chain_capacity")
+        table["line"] = list(table.attrs["lines"])
+        known[name] = tables[name] = table
+    stages = tables["chain_stages"]
     for mineral, t in stages.groupby("mineral", sort=False):
         orders = sorted(t["order"])
         if orders != list(range(len(orders))):
@@ -124,69 +95,16 @@ def load_chain_data(directory: str | Path | None = None, regions=None) -> ChainD
                 raise DataValidationError("chain_stages", int(r["line"]), "input_per_unit",
                                           f"{r['input_per_unit']!r} is not allowed: expected 0 at order 0 and a "
                                           "positive number at a processing stage")
-    known = {(m, s) for m, s in zip(stages["mineral"], stages["stage"])}
-
-    def stage_of(file, line, row):
-        _known(file, line, "mineral", row["mineral"], set(stages["mineral"]))
-        if (row["mineral"], row["stage"]) not in known:
-            allowed = sorted(s for m, s in known if m == row["mineral"])
-            raise DataValidationError(file, line, "stage", f"{row['stage']!r} is not allowed: expected a stage of "
-                                      f"{row['mineral']} in chain_stages.csv, one of {allowed}")
-
-    q_rows = []
-    for line, row in read_rows(d / "chain_quantities.csv", ["region", "mineral", "stage", "variable", "value_kt",
-                                                             "year", "source"]):
-        _source("chain_quantities", line, row["source"])
-        _known("chain_quantities", line, "region", row["region"], regions)
-        stage_of("chain_quantities", line, row)
-        _known("chain_quantities", line, "variable", row["variable"], set(VARIABLES))
-        v = _float("chain_quantities", line, "value_kt", row["value_kt"], 0, "a non-negative quantity in kt")
-        q_rows.append({**row, "value_kt": v, "line": line})
-    quantities = pd.DataFrame(q_rows)
-    dup = quantities.duplicated(["region", "mineral", "stage", "variable"])
-    if dup.any():
-        raise DataValidationError("chain_quantities", int(quantities["line"][dup].iloc[0]), None,
-                                  "duplicate (region, mineral, stage, variable)")
-    p_rows = []
-    for line, row in read_rows(d / "chain_prices.csv", ["mineral", "stage", "region", "price_usd_per_kg", "year",
-                                                         "source"]):
-        _source("chain_prices", line, row["source"])
-        stage_of("chain_prices", line, row)
-        _known("chain_prices", line, "region", row["region"], regions)
-        v = _float("chain_prices", line, "price_usd_per_kg", row["price_usd_per_kg"], 0, "a positive price in USD/kg")
-        if v <= 0:
-            raise DataValidationError("chain_prices", line, "price_usd_per_kg",
-                                      f"{row['price_usd_per_kg']!r} is not allowed: expected a positive price in USD/kg")
-        p_rows.append({**row, "price_usd_per_kg": v, "line": line})
-    prices = pd.DataFrame(p_rows)
-    e_rows = []
-    for line, row in read_rows(d / "chain_elasticities.csv", ["mineral", "stage", "side", "horizon", "central",
-                                                               "low", "high", "source"]):
-        _source("chain_elasticities", line, row["source"])
-        stage_of("chain_elasticities", line, row)
-        _known("chain_elasticities", line, "side", row["side"], set(SIDES))
-        _known("chain_elasticities", line, "horizon", row["horizon"], set(HORIZONS))
-        vals = {}
+    elasticities = tables["chain_elasticities"]
+    for _, row in elasticities.iterrows():
         for col in WHICH:
-            v = _float("chain_elasticities", line, col, row[col], None, "a number")
             try:
-                check_elasticity(col, row["side"], v)
+                check_elasticity(col, row["side"], float(row[col]))
             except ModelInputError as exc:
-                raise DataValidationError("chain_elasticities", line, col, f"{row[col]!r} is not allowed: "
+                raise DataValidationError("chain_elasticities", int(row["line"]), col, f"{row[col]!r} is not allowed: "
                                           f"expected {exc.allowed}") from None
-            vals[col] = v
-        e_rows.append({**row, **vals, "line": line})
-    elasticities = pd.DataFrame(e_rows)
-    c_rows = []
-    for line, row in read_rows(d / "chain_capacity.csv", ["region", "mineral", "stage", "capacity_kt", "year",
-                                                           "source"]):
-        _source("chain_capacity", line, row["source"])
-        stage_of("chain_capacity", line, row)
-        _known("chain_capacity", line, "region", row["region"], regions)
-        v = _float("chain_capacity", line, "capacity_kt", row["capacity_kt"], 0, "a non-negative capacity in kt")
-        c_rows.append({**row, "capacity_kt": v, "line": line})
-    capacity = pd.DataFrame(c_rows, columns=["region", "mineral", "stage", "capacity_kt", "year", "source", "line"])
-    return ChainData(stages, quantities, prices, elasticities, capacity)
+    return ChainData(stages, tables["chain_quantities"], tables["chain_prices"], elasticities,
+                     tables["chain_capacity"])
 
 
 @dataclass(frozen=True)
