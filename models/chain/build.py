@@ -47,6 +47,9 @@ from .spec import ChainMarket
 
 #: Clarabel tolerances tried in turn, on a fresh set-up, when a solve fails or is not certified.
 RETRY_TOLERANCES = (1e-12, 1e-9, 1e-8)
+#: Clarabel settings that buy speed with robustness (data equilibration; iterative refinement of
+#: each KKT solve): a sweep may turn them off, and a retry turns them back on (Clarabel's defaults).
+SPEED_SETTINGS = ("equilibrate_enable", "iterative_refinement_enable")
 
 
 @dataclass
@@ -238,9 +241,9 @@ class ChainModel:
 
         If the solver fails, reports the problem infeasible or unbounded, or the solution fails the
         certificate (a nearly degenerate equilibrium: a region producing a few tonnes at a margin
-        of cents), the step is re-solved
-        by a fresh Clarabel set-up (the cvxpy path) at each tolerance of :data:`RETRY_TOLERANCES`
-        in turn; the first certified solution is returned, else the last error is raised.
+        of cents), the step is re-solved by a fresh Clarabel set-up (the cvxpy path) at each
+        tolerance of :data:`RETRY_TOLERANCES` in turn, with the :data:`SPEED_SETTINGS` back at
+        Clarabel's defaults; the first certified solution is returned, else the last error is raised.
         """
         from .result import read_solution
         spent = 0.0
@@ -251,8 +254,9 @@ class ChainModel:
             error = exc
         stand_in, self.problem = self.problem, self._built
         try:
+            robust = {k: v for k, v in self.solver_options.items() if k not in SPEED_SETTINGS}
             for tol in RETRY_TOLERANCES:
-                options = {**self.solver_options, "tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol}
+                options = {**robust, "tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol}
                 try:
                     spent += self._attempt(options)
                     return read_solution(self, spent)
