@@ -9,21 +9,9 @@ import pytest
 
 from models.chain import ChainModel, StageFloor
 from models.chain.build import SPEED_SETTINGS
-from models.chain.data import chain_benchmark
-from models.data import load_dataset
 from models.errors import SolverError
 
 MEMBERS = ("USA", "EU", "JPN")
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    return load_dataset()
-
-
-@pytest.fixture(scope="module")
-def rare_earths(dataset):
-    return chain_benchmark("rare_earths", dataset)
 
 
 # ---------------------------------------------------------------- speed settings
