@@ -25,10 +25,10 @@ policies)`` returns the prices, quantities, welfare and floor tariff of
   register.
 """
 from .build import ChainModel
-from .policies import (ChainPolicy, ExportControl, StageCfd, StageFloor, StageStockpile, StageSubsidy,
-                       StageTariff)
+from .floors import StageCfd, StageFloor, StageGuaranteedPrice, StageStockpile
+from .policies import ChainPolicy, ExportControl, StageSubsidy, StageTariff
 from .result import ChainResult, ChainSweep
 from .spec import ChainMarket, Stage
 
 __all__ = ["ChainMarket", "Stage", "ChainModel", "ChainPolicy", "StageTariff", "ExportControl",
-           "StageSubsidy", "StageStockpile", "StageCfd", "StageFloor", "ChainResult", "ChainSweep"]
+           "StageSubsidy", "StageStockpile", "StageCfd", "StageGuaranteedPrice", "StageFloor", "ChainResult", "ChainSweep"]
