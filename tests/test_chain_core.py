@@ -13,7 +13,7 @@ from models.chain import (ChainMarket, ChainModel, StageFloor, StageGuaranteedPr
                           StageStockpile, StageTariff)
 from models.chain.build import SPEED_SETTINGS
 from models.curves import LinearCurve
-from models.errors import SolverError
+from models.errors import ModelInputError, SolverError
 from models.market import Market
 
 MEMBERS = ("USA", "EU", "JPN")
@@ -168,3 +168,67 @@ def test_stockpile_restricted_by_origin_on_the_one_stage_chain_equals_equilibriu
     assert w["price"] == pytest.approx(single.stockpile["price_paid"], abs=1e-5)
     assert w["from[USA]"] == pytest.approx(single.stockpile_by_origin["USA"], abs=1e-5)
     assert "from[CHN]" not in w
+
+
+# ---------------------------------------------------------------- the roster as a Parameter
+def _same_solution(a, b, tol=1e-5):
+    assert np.allclose(a.stages[["price", "production", "final_demand"]].to_numpy(),
+                       b.stages[["price", "production", "final_demand"]].to_numpy(), atol=tol, equal_nan=True)
+    assert np.allclose(a.welfare["total"], b.welfare["total"], atol=1e-3)
+
+
+def test_a_roster_set_on_the_built_chain_equals_a_fresh_build(rare_earths):
+    """The zone of a magnet floor and the origins a Japanese oxide stockpile may buy from
+    (``MEMBERS``) follow ``members=`` at a solve: the built programme re-solved equals a programme
+    built with the new roster."""
+    level = 1.1 * float(rare_earths.prices.loc["oxide", "JPN"])
+
+    def policies(members):
+        return [StageFloor("magnet", members, 55.0),
+                StageStockpile("oxide", "JPN", level, 200.0, eligible_origins="MEMBERS")]
+
+    model = ChainModel(rare_earths.chain, policies(MEMBERS), members=MEMBERS)
+    first = model.solve()
+    bought = {}
+    for roster in [("USA", "EU"), ("EU", "JPN"), MEMBERS]:
+        res = model.solve(members=roster)
+        fresh = ChainModel(rare_earths.chain, policies(roster), members=roster).solve()
+        _same_solution(res, fresh)
+        for key in ("tariff", "imports_from_non_members_kt"):
+            assert res.wedges["floor_magnet"][key] == pytest.approx(fresh.wedges["floor_magnet"][key], abs=1e-5)
+        assert res.wedges["stockpile_oxide"] == pytest.approx(fresh.wedges["stockpile_oxide"], abs=1e-5)
+        bought[roster] = res.wedges["stockpile_oxide"]["purchases_kt"]
+    assert bought[("USA", "EU")] > 0.01 and bought[("EU", "JPN")] == pytest.approx(0.0, abs=1e-6)  # no member mines
+    _same_solution(model.solve(members=None), first)      # None restores the model's own roster
+
+
+def test_a_roster_on_the_one_stage_chain_follows_equilibrium_models_members(dataset):
+    """EquilibriumModel's settable ``members`` and the chain's give the same equilibrium."""
+    bench = benchmark_from_dataset(dataset, "ndpr")
+    level = 1.2 * float(bench.prices[list(MEMBERS)].min())
+    wedges = [StageTariff("good", g, origins=(r,), collected_by="exporter", key=f"wedge_{r}")
+              for r, g in bench.export_wedge.items() if g > 0]
+    single = bench.model(bench.base_scenario.extend(name="guarantee", bloc=Bloc(MEMBERS),
+                                                    floors=GuaranteedPrice(MEMBERS, level)))
+    chain = ChainModel(ChainMarket.one_stage(bench.market), wedges + [StageGuaranteedPrice("good", MEMBERS, level)],
+                       members=MEMBERS)
+    for roster in [("USA",), ("EU", "JPN")]:
+        s, c = single.solve(members=roster), chain.solve(members=roster)
+        st = c.stage("good").loc[list(bench.market.regions)]
+        assert np.allclose(st["final_demand"], s.regions["demand"], atol=1e-5)
+        assert np.allclose(st["production"], s.regions["supply"], atol=1e-5)
+        for r in MEMBERS:
+            assert c.wedges["guaranteed_good"][f"levy[{r}]"] == pytest.approx(s.wedges.loc[r, "levy"], abs=1e-5)
+
+
+def test_a_roster_is_checked(rare_earths):
+    model = ChainModel(rare_earths.chain, [StageFloor("magnet", MEMBERS, 55.0, reference="USA")])
+    with pytest.raises(ModelInputError, match=r"members = 'XXX'.*region ids among"):
+        model.solve(members=("XXX",))
+    with pytest.raises(ModelInputError, match=r"members = \(\).*non-empty"):
+        model.solve(members=())
+    with pytest.raises(ModelInputError, match=r"members.*reference USA"):
+        model.solve(members=("EU",))
+    no_roster = ChainModel(rare_earths.chain, [StageStockpile("oxide", "JPN", 50.0, 10.0, eligible_origins="MEMBERS")])
+    with pytest.raises(ModelInputError, match=r"eligible_origins = 'MEMBERS'.*roster"):
+        no_roster.solve()
