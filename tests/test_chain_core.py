@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from models import Bloc, GuaranteedPrice, StockpileFloor, benchmark_from_dataset
-from models.chain import (ChainMarket, ChainModel, StageFloor, StageGuaranteedPrice,
+from models.chain import (ChainMarket, ChainModel, ExportControl, StageFloor, StageGuaranteedPrice,
                           StageStockpile, StageTariff)
 from models.chain.build import SPEED_SETTINGS
 from models.curves import LinearCurve
@@ -232,3 +232,36 @@ def test_a_roster_is_checked(rare_earths):
     no_roster = ChainModel(rare_earths.chain, [StageStockpile("oxide", "JPN", 50.0, 10.0, eligible_origins="MEMBERS")])
     with pytest.raises(ModelInputError, match=r"eligible_origins = 'MEMBERS'.*roster"):
         no_roster.solve()
+
+
+# ---------------------------------------------------------------- the licence rent where the dual is not unique
+def test_licence_rent_solved_by_hand():
+    """Symmetric A and B trade nothing (autarky at 55, freight 1): a ban from A to B bars an arc that
+    carries nothing, any rent supports it, and the smallest, 0, is reported. With B a supplier only
+    and a quota of 10 on B's sales to A: S_B = 10 at w_B = 20, 100 − p − (p − 10) = 10 gives p_A = 50,
+    so the rent is 50 − 20 − 1 = 29."""
+    ban = ChainModel(ChainMarket.one_stage(two_region_market()), [ExportControl("good", "A", ("B",), 0.0)]).solve()
+    assert ban.stage("good").loc["B", "delivered_price"] == pytest.approx(55.0, abs=TOL)
+    assert ban.wedges["quota_good_A"]["licence_rent"] == 0.0
+    quota = ChainModel(ChainMarket.one_stage(two_region_market(b_demand=False)),
+                       [ExportControl("good", "B", ("A",), 10.0)]).solve()
+    assert quota.stage("good").loc["A", "delivered_price"] == pytest.approx(50.0, abs=TOL)
+    assert quota.wedges["quota_good_B"]["licence_rent"] == pytest.approx(29.0, abs=TOL)
+    assert quota.welfare.loc["B", "rents"] == pytest.approx(290.0, abs=1e-4)
+
+
+@pytest.mark.parametrize("stage", ["oxide", "metal", "magnet"])
+def test_a_ban_on_arcs_that_carry_nothing_reports_the_smallest_rent(rare_earths, stage):
+    """China's ban on a stage to the three core members: the solver's dual is arbitrary (it was tens
+    of thousands of USD/kg at each stage); the rent reported is the widest gap the ban holds open,
+    ``max(0, max_j (p_j − w_CHN − t_CHN,j))`` from the result's own tables, as the single-good
+    readback settles it."""
+    model = ChainModel(rare_earths.chain, [ExportControl(stage, "CHN", MEMBERS, 0.0)])
+    r = model.solve()
+    st = r.stage(stage)
+    t = rare_earths.chain.stages[rare_earths.chain.stage_index(stage)].market.transport_cost
+    gaps = [st.loc[j, "delivered_price"] - st.loc["CHN", "producer_price"] - t.loc["CHN", j]
+            for j in MEMBERS if np.isfinite(st.loc[j, "delivered_price"])]
+    rent = r.wedges[f"quota_{stage}_CHN"]["licence_rent"]
+    assert rent == pytest.approx(max(0.0, max(gaps)), abs=1e-6)
+    assert max(r.certificate.values()) < 1e-5

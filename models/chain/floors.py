@@ -33,7 +33,7 @@ from ..certificate import Complementarity
 from ..errors import ModelInputError
 from ..market import check_regions
 from ..policies import ALL, MEMBERS
-from .policies import ChainPolicy, checked_number
+from .policies import ChainPolicy, checked_number, stage_prices
 
 POSITIVE_PRICE = "a positive price in USD/kg"
 
@@ -144,18 +144,19 @@ class StageStockpile(ChainPolicy):
 
     def _landed(self, model) -> np.ndarray:
         h, b = self.h(model), model.blocks[self.s]
-        w = np.maximum(0.0, np.asarray(model.constraints[f"supply[{self.stage}]"].dual_value, dtype=float))
-        w_at = np.full(model.chain.n, np.nan)
-        w_at[b.supply_rows] = w
-        return (w_at[b.origin[h.arcs]] + b.transport[h.arcs] + np.asarray(b.tau.value)[h.arcs]
+        _, w = stage_prices(model, self.s)
+        return (w[b.origin[h.arcs]] + b.transport[h.arcs] + np.asarray(b.tau.value)[h.arcs]
                 + self._others_wedge(model))
 
-    def price(self, model) -> float:
-        """The price the stockpile pays: ``p_L``, or ``f − ν`` settled on its own arcs."""
+    def price(self, model, settled: bool = True) -> float:
+        """The price the stockpile pays: ``p_L``, or ``f − ν`` settled on its own arcs (``settled=False``:
+        ``f − ν`` as solved)."""
         h = self.h(model)
         if not self.own:
             return float(model.constraints[f"delivered[{self.stage}]"].dual_value[h.pos])
         f = float(h.f.value)
+        if not settled:
+            return f - float(_clipped(model.constraints[self.key].dual_value)[0])
         cheapest = min(f, float(self._landed(model)[h.open].min(initial=np.inf)))
         if float(h.cap.value) <= 0:         # K ≤ 0: ν is anywhere above f − cheapest; the smallest
             return cheapest
@@ -165,10 +166,10 @@ class StageStockpile(ChainPolicy):
     def purchases(self, model) -> float:
         return max(0.0, float(self.h(model).K.value))
 
-    def own_arc_price(self, model, s):
+    def own_arc_price(self, model, s, settled=True):
         if s != self.s or not self.own:
             return None
-        return self.h(model).arcs, self.price(model)
+        return self.h(model).arcs, self.price(model, settled)
 
     def arc_wedge(self, model, s):
         if s != self.s or not self.own:

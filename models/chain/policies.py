@@ -99,8 +99,10 @@ class ChainPolicy:
         """Per final-demand entry of stage ``s``: added to the price consumers pay (a levy)."""
         return None
 
-    def own_arc_price(self, model, s: int) -> tuple[np.ndarray, float] | None:
-        """``(positions, price)``: the policy's own arcs in stage ``s`` and the price paid at their end."""
+    def own_arc_price(self, model, s: int, settled: bool = True) -> tuple[np.ndarray, float] | None:
+        """``(positions, price)``: the policy's own arcs in stage ``s`` and the price paid at their end
+        (``settled=False``: the dual as solved, before the convention for undetermined duals that
+        reads other policies' rents)."""
         return None
 
     def covered(self, model, regions) -> tuple[str, ...]:
@@ -122,6 +124,31 @@ class ChainPolicy:
 
     def h(self, model) -> SimpleNamespace:
         return model.handles[self.key]
+
+
+def stage_prices(model, s: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(p, w)``: stage ``s``'s delivered and ex-works prices by region (NaN where a region has no
+    such balance), the balances' duals clipped at zero as the result reads them."""
+    b, n = model.blocks[s], model.chain.n
+    p, w = np.full(n, np.nan), np.full(n, np.nan)
+    if len(b.user_rows):
+        p[b.user_rows] = np.maximum(0.0, np.asarray(model.constraints[f"delivered[{b.name}]"].dual_value, dtype=float))
+    if len(b.supply_rows):
+        w[b.supply_rows] = np.maximum(0.0, np.asarray(model.constraints[f"supply[{b.name}]"].dual_value, dtype=float))
+    return p, w
+
+
+def arc_margins(model, s: int) -> np.ndarray:
+    """``p_end − w_i − t_ij − τ_ij`` on every arc of stage ``s``: the price gap no rent closes yet
+    (``p_end`` the destination's delivered price, or the price a policy pays on its own arcs)."""
+    b = model.blocks[s]
+    p, w = stage_prices(model, s)
+    end = p[b.destination]
+    for pol in model.policies:
+        own = pol.own_arc_price(model, s, settled=False)       # as the single-good readback orders it
+        if own is not None:
+            end[own[0]] = own[1]
+    return end - w[b.origin] - b.transport - np.asarray(b.tau.value, dtype=float)
 
 
 def arc_mask(block, origins, destinations, idx) -> np.ndarray:
@@ -179,7 +206,13 @@ class StageTariff(ChainPolicy):
 class ExportControl(ChainPolicy):
     """An export quota (``quota=0``: a ban) on a stage from ``origin`` to ``destinations``.
 
-    ``Σ_{j∈J, j≠o} x^s_oj ≤ Q``; the dual ``ρ`` is the licence rent, earned by the origin.
+    ``Σ_{j∈J, j≠o} x^s_oj ≤ Q``; the dual ``ρ`` is the licence rent, earned by the origin. Where the
+    dual is not unique (a ban on arcs that would carry nothing anyway: the bound coincides with
+    ``x ≥ 0``, and any ``ρ`` above the widest gap supports the solution), the rent is settled as
+    the single-good readback settles a quota's (:mod:`models.readback`): the smallest that
+    supports the equilibrium, ``ρ = max(0, max_{covered arcs} (p_j − w_o − t_oj − τ_oj))``, exactly
+    that where the quota binds (shipments within 1e-7, relative, of ``Q``), and at most that
+    where it does not.
     """
 
     kind = "quota"
@@ -212,7 +245,15 @@ class ExportControl(ChainPolicy):
             self.key, override, "a non-negative quantity in kt")
 
     def _rent(self, model):
-        return max(0.0, float(model.constraints[self.key].dual_value))
+        h, b = self.h(model), model.blocks[self.s]
+        covered = h.mask > 0
+        if not covered.any():
+            return 0.0
+        smallest = max(0.0, float(np.max(arc_margins(model, self.s)[covered], initial=0.0)))
+        quota = float(h.q.value)
+        if float(h.mask @ b.x.value) >= quota - 1e-7 * max(1.0, quota):      # binds
+            return smallest
+        return min(max(0.0, float(model.constraints[self.key].dual_value)), smallest)
 
     def arc_wedge(self, model, s):
         return self._rent(model) * self.h(model).mask if s == self.s else None
