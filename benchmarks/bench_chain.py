@@ -10,7 +10,8 @@ Targets (the machine has 2 cores, shared):
 * a seeded synthetic chain of four stages over 50 regions (``models.chain.synthetic``): one solve,
   build included, in under 2 s;
 * a sweep of 1,000 levels of one stage's floor, with the model's Clarabel settings and with
-  Clarabel's equilibration off (``SETTINGS``), (a buyer of last resort for stage 1, whose level
+  Clarabel's speed settings off (equilibration; iterative refinement: ``SETTINGS``), (a buyer of
+  last resort for stage 1, whose level
   enters the built programme as a cvxpy Parameter) by parametric re-solve in under 10 s, with its
   wall time within 1.5 x the time measured inside Clarabel's ``solve()``.
 
