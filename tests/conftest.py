@@ -1,4 +1,5 @@
-"""Shared fixtures for the tests of the built book (the browser check and page weights)."""
+"""Shared fixtures: the sourced dataset and the rare-earth chain; the built book (the browser check
+and page weights)."""
 from __future__ import annotations
 
 import sys
@@ -40,3 +41,17 @@ def built_book() -> Path:
             "jupyter-book build failed:\n" + (result.stdout + result.stderr)[-6000:]
         )
     return html
+
+
+@pytest.fixture(scope="session")
+def dataset():
+    """The sourced dataset (``data/``)."""
+    from models.data import load_dataset
+    return load_dataset()
+
+
+@pytest.fixture(scope="session")
+def rare_earths(dataset):
+    """The rare-earth value chain calibrated to the base year."""
+    from models.chain.data import chain_benchmark
+    return chain_benchmark("rare_earths", dataset)

@@ -14,7 +14,6 @@ from models.chain import (ChainMarket, ChainModel, ExportControl, Stage, StageCf
                           StageSubsidy, StageTariff)
 from models.chain.data import DATA, chain_benchmark, load_chain_data
 from models.curves import LinearCurve
-from models.data import load_dataset
 from models.errors import DataValidationError, ModelInputError
 from data_fixtures import copy_chain_data  # noqa: E402  (tests/ is on the path)
 from models.market import Market
@@ -72,16 +71,6 @@ def test_floor_on_the_upstream_stage_alone_moves_processing_out_of_the_zone():
 
 
 # ---------------------------------------------------------------- the calibrated chains
-@pytest.fixture(scope="module")
-def dataset():
-    return load_dataset()
-
-
-@pytest.fixture(scope="module")
-def rare_earths(dataset):
-    return chain_benchmark("rare_earths", dataset)
-
-
 @pytest.mark.parametrize("mineral", ["rare_earths", "graphite"])
 def test_replicates_the_base_year_at_every_stage(dataset, mineral):
     bench = chain_benchmark(mineral, dataset)

@@ -1,34 +1,46 @@
 """The value chain: stages of one mineral in one convex programme (MODEL.md §4).
 
 ``spec`` (stages and chains), ``data`` (the sourced CSVs and the calibration), ``build`` (the
-programme), ``policies`` (instruments that compile themselves), ``search`` (the preferential
-floors' tariff search), ``result`` (readback, certificate, accounts), ``synthetic`` (a seeded
-chain for benchmarks).
+programme), ``policies`` (the policy protocol and the trade instruments), ``floors`` (the price
+floors), ``search`` (the preferential floors' tariff search), ``result`` (readback, certificate,
+accounts), ``synthetic`` (a seeded chain for benchmarks).
 
 **The single-good model is the one-stage chain.** ``ChainModel(ChainMarket.one_stage(market),
-policies)`` returns the prices, quantities, welfare and floor tariff of
+policies)`` returns the prices, quantities, welfare and wedges of
 :class:`models.equilibrium.EquilibriumModel` on the same market to solver precision
-(``tests/test_chain.py``). What :class:`EquilibriumModel` would need to become a thin wrapper:
+(``tests/test_chain.py``, ``tests/test_chain_core.py``): with the preferential floor, the
+guaranteed price (:class:`StageGuaranteedPrice`: levy and export refund), a stockpile restricted
+to eligible origins (:class:`StageStockpile` with ``eligible_origins``: arcs of its own, the
+single-good ``y_i``) and the bloc's roster set on the built programme (``solve(members=...)``,
+as EquilibriumModel's settable ``members``). A licence rent the solver leaves undetermined is
+settled as the single-good readback settles it.
+
+What :class:`EquilibriumModel` still needs to become a thin wrapper:
 
 * its scenario translated into chain policies: tariffs, export taxes and the bloc's external
-  tariff into :class:`StageTariff` (a matrix form, or one object per rate as now), quotas and
-  bans into :class:`ExportControl`, subsidies into :class:`StageSubsidy`, the preferential floor
-  into :class:`StageFloor`, the CfD into :class:`StageCfd`;
-* two instruments the chain does not have yet: the guaranteed price (levy and export refund:
-  bounds on every covered region's demand and supply) and a stockpile restricted to eligible
-  origins (arcs of its own, as ``y_i`` in the single-good model);
-* the settable parameters of a built problem: the roster (``members``), ``banned_routes`` and
-  ``export_discounts`` as Parameters of the chain's policies rather than policy constants;
+  tariff into :class:`StageTariff` (a matrix form, or one object per rate as now; the roster
+  does not yet move tariffs: the bloc's removal of members' mutual tariffs and its external
+  tariff), quotas and bans into :class:`ExportControl`, subsidies into :class:`StageSubsidy`,
+  the preferential floor into :class:`StageFloor`, the CfD into :class:`StageCfd`;
+* ``banned_routes`` and ``export_discounts`` as Parameters of the chain's policies rather than
+  policy constants;
 * isoelastic curves (the chain accepts linear ones only) and the single-good result's columns
-  (``border_price``/``supply_price``, the settled convention for undetermined prices);
+  (``border_price``/``supply_price``, with the settled convention for the prices of regions that
+  trade nothing on one side, :func:`models.certificate.settle_indeterminate_prices`, which the
+  chain does not apply yet; the preferential floor's tariff where its cap binds at zero);
 * then ``EquilibriumResult`` read from a ``ChainResult`` and every chapter re-run against the
   register.
+
+Speed (``benchmarks/bench_chain.py``): a sweep may turn off Clarabel's equilibration and
+iterative refinement (:data:`models.chain.build.SPEED_SETTINGS`; a failed step is retried with
+both on). The single-good fast path (:mod:`models.fastpath`) is shared as is: it stands in for
+any built cvxpy problem.
 """
 from .build import ChainModel
-from .policies import (ChainPolicy, ExportControl, StageCfd, StageFloor, StageStockpile, StageSubsidy,
-                       StageTariff)
+from .floors import StageCfd, StageFloor, StageGuaranteedPrice, StageStockpile
+from .policies import ChainPolicy, ExportControl, StageSubsidy, StageTariff
 from .result import ChainResult, ChainSweep
 from .spec import ChainMarket, Stage
 
 __all__ = ["ChainMarket", "Stage", "ChainModel", "ChainPolicy", "StageTariff", "ExportControl",
-           "StageSubsidy", "StageStockpile", "StageCfd", "StageFloor", "ChainResult", "ChainSweep"]
+           "StageSubsidy", "StageStockpile", "StageCfd", "StageGuaranteedPrice", "StageFloor", "ChainResult", "ChainSweep"]

@@ -22,11 +22,15 @@ along the chain (:mod:`models.chain.result` checks it on every solution). Only a
 carry goods are variables: from regions with a cost curve at ``s`` to regions that use stage
 ``s`` (final demand at ``s`` or a cost curve at ``s+1``). Prices are the balances' duals.
 
-Each policy (:mod:`models.chain.policies`) compiles itself into the programme: it adds
-variables, objective terms, uses and outflows at a stage's balances, and constraints, holds
-its numbers in cvxpy Parameters, and reads its own wedges back from the duals. This module
-knows no policy by name except the preferential floor's search, which re-solves the built
-programme (:mod:`models.chain.search`).
+Each policy (:mod:`models.chain.policies`, :mod:`models.chain.floors`) compiles itself into the
+programme: it adds variables, objective terms, uses and outflows at a stage's balances, arcs of
+its own (a stockpile buying from eligible origins: arcs ``i → L`` that end at the stockpile, not
+at ``L``'s delivered balance, so freight, tariffs, quotas and the zone cover them like any arc),
+and constraints, holds its numbers in cvxpy Parameters, and reads its own wedges back from the
+duals. The bloc's roster (``members``: which regions the floors cover, the zone, a stockpile's
+``MEMBERS`` eligibility) is set at a solve without a rebuild: policies read ``model.roster``
+and set their Parameters from it. This module knows no policy by name except the preferential
+floor's search, which re-solves the built programme (:mod:`models.chain.search`).
 """
 from __future__ import annotations
 
@@ -40,13 +44,20 @@ import scipy.sparse as sp
 
 from ..curves import total_area
 from ..errors import ModelInputError, SolverError
+from ..market import check_regions
 from ..solving import solve_once
-from .policies import ChainPolicy, StageFloor
+from .floors import StageFloor
+from .policies import ChainPolicy
 from .spec import ChainMarket
 
 
+#: The :meth:`ChainModel.solve` keyword that sets the bloc's roster (``None``: the model's ``members``).
+ROSTER = "members"
 #: Clarabel tolerances tried in turn, on a fresh set-up, when a solve fails or is not certified.
 RETRY_TOLERANCES = (1e-12, 1e-9, 1e-8)
+#: Clarabel settings that buy speed with robustness (data equilibration; iterative refinement of
+#: each KKT solve): a sweep may turn them off, and a retry turns them back on (Clarabel's defaults).
+SPEED_SETTINGS = ("equilibrate_enable", "iterative_refinement_enable")
 
 
 @dataclass
@@ -59,9 +70,9 @@ class StageBlock:
     demand_rows: np.ndarray      # region index of each entry of D
     user_rows: np.ndarray        # region index of each delivered balance
     origin: np.ndarray           # region index of each arc's origin
-    destination: np.ndarray      # region index of each arc's destination
+    destination: np.ndarray      # region index of each arc's destination (a policy's location on its own arcs)
     out_of: sp.csr_matrix        # (#supply × #arcs): arcs leaving each producer
-    into: sp.csr_matrix          # (#users × #arcs): arcs entering each user
+    into: sp.csr_matrix          # (#users × #arcs): arcs entering each user (policies' own arcs: none)
     transport: np.ndarray        # t^s per arc
     Y: cp.Variable
     D: cp.Variable | None
@@ -89,6 +100,9 @@ class ChainModel:
         Each compiles itself into the programme (see :mod:`models.chain.policies`).
     solver_options : dict, optional
         Clarabel settings; tolerances default to 1e-10 (prices are duals).
+    members : sequence of region ids, optional
+        The bloc's roster (``model.roster``); ``None``: each policy covers its own regions. Set
+        at a solve with ``solve(members=...)`` (:data:`ROSTER`).
 
     Examples
     --------
@@ -96,10 +110,12 @@ class ChainModel:
     >>> model.solve(floor_oxide=80.0).stages                                         # doctest: +SKIP
     """
 
-    def __init__(self, chain: ChainMarket, policies=(), solver_options: dict | None = None):
+    def __init__(self, chain: ChainMarket, policies=(), solver_options: dict | None = None, members=None):
         if not isinstance(chain, ChainMarket):
             raise ModelInputError("chain", type(chain).__name__, "a models.chain.ChainMarket")
         self.chain = chain
+        self.members = None if members is None else self._roster(members)
+        self.roster = self.members
         self.policies: list[ChainPolicy] = list(policies)
         keys = []
         for k, pol in enumerate(self.policies):
@@ -122,9 +138,13 @@ class ChainModel:
         self.idx = {r: k for k, r in enumerate(ch.regions)}
         self.blocks: list[StageBlock] = []
         extra_users: dict[int, set[int]] = {}
+        own_arcs: dict[int, list] = {}
         for pol in self.policies:
             for s, rows in pol.users(ch).items():
                 extra_users.setdefault(s, set()).update(rows)
+            for s, (location, origins) in pol.own_arcs(ch).items():
+                own_arcs.setdefault(s, []).append((pol.key, location, origins))
+        self.own_arc_positions: dict[str, np.ndarray] = {}
         for s, st in enumerate(ch.stages):
             m = st.market
             sup = np.array([k for k, r in enumerate(ch.regions) if m.supply_curve(r) is not None], dtype=int)
@@ -136,10 +156,16 @@ class ChainModel:
             users = np.array(users, dtype=int)
             origin = np.repeat(sup, len(users))
             dest = np.tile(users, len(sup))
+            delivered = len(origin)
+            for key, location, origins in own_arcs.get(s, []):
+                mine = sup[np.isin(sup, origins)]
+                self.own_arc_positions[key] = np.arange(len(origin), len(origin) + len(mine))
+                origin = np.concatenate([origin, mine])
+                dest = np.concatenate([dest, np.full(len(mine), location, dtype=int)])
             na = len(origin)
-            out_of = sp.csr_matrix((np.ones(na), (np.repeat(np.arange(len(sup)), len(users)), np.arange(na))),
+            out_of = sp.csr_matrix((np.ones(na), (np.searchsorted(sup, origin), np.arange(na))),
                                    shape=(len(sup), na))
-            into = sp.csr_matrix((np.ones(na), (np.tile(np.arange(len(users)), len(sup)), np.arange(na))),
+            into = sp.csr_matrix((np.ones(delivered), (np.tile(np.arange(len(users)), len(sup)), np.arange(delivered))),
                                  shape=(len(users), na))
             t = m.transport_cost.to_numpy()[origin, dest] if na else np.zeros(0)
             cap_pos = np.array([k for k, r in enumerate(sup) if ch.regions[r] in st.capacity], dtype=int)
@@ -213,15 +239,26 @@ class ChainModel:
 
     # ------------------------------------------------------------------ parameters
     def parameter_keys(self) -> list[str]:
-        """The keys :meth:`solve` accepts: one per policy (its level, rate, quota or budget)."""
-        return [p.key for p in self.policies]
+        """The keys :meth:`solve` accepts: one per policy (its level, rate, quota or budget), and
+        :data:`ROSTER`."""
+        return [p.key for p in self.policies] + [ROSTER]
+
+    def _roster(self, value) -> tuple[str, ...]:
+        members = check_regions(ROSTER, value, self.chain.regions)
+        if not members or len(set(members)) != len(members):
+            raise ModelInputError(ROSTER, value, "a non-empty list of distinct region ids")
+        return tuple(members)
 
     def _apply(self, updates: dict) -> None:
         known = self.parameter_keys()
         for key in updates:
             if key not in known:
                 raise ModelInputError("solve() keyword", key, f"a policy key among {known}")
+        if updates.get(ROSTER) is not None:
+            updates = {**updates, ROSTER: self._roster(updates[ROSTER])}
         self.overrides.update(updates)
+        roster = self.overrides.get(ROSTER)
+        self.roster = self.members if roster is None else roster
         self.tau_next = [np.zeros(b.x.size) for b in self.blocks]    # policies add their arc costs here
         for pol in self.policies:
             pol.apply(self, self.overrides.get(pol.key))
@@ -238,9 +275,9 @@ class ChainModel:
 
         If the solver fails, reports the problem infeasible or unbounded, or the solution fails the
         certificate (a nearly degenerate equilibrium: a region producing a few tonnes at a margin
-        of cents), the step is re-solved
-        by a fresh Clarabel set-up (the cvxpy path) at each tolerance of :data:`RETRY_TOLERANCES`
-        in turn; the first certified solution is returned, else the last error is raised.
+        of cents), the step is re-solved by a fresh Clarabel set-up (the cvxpy path) at each
+        tolerance of :data:`RETRY_TOLERANCES` in turn, with the :data:`SPEED_SETTINGS` back at
+        Clarabel's defaults; the first certified solution is returned, else the last error is raised.
         """
         from .result import read_solution
         spent = 0.0
@@ -251,8 +288,9 @@ class ChainModel:
             error = exc
         stand_in, self.problem = self.problem, self._built
         try:
+            robust = {k: v for k, v in self.solver_options.items() if k not in SPEED_SETTINGS}
             for tol in RETRY_TOLERANCES:
-                options = {**self.solver_options, "tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol}
+                options = {**robust, "tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol}
                 try:
                     spent += self._attempt(options)
                     return read_solution(self, spent)
@@ -287,7 +325,8 @@ class ChainModel:
         return solve_floors(self)
 
     def solve(self, **updates):
-        """Solve with the policies' values, or with overrides keyed by policy key.
+        """Solve with the policies' values, or with overrides keyed by policy key, and the roster
+        (``members=(...)``: the regions the floors and the zone cover, without a rebuild).
 
         Overrides persist until changed (``None`` restores the policy's own value). Returns a
         :class:`~models.chain.result.ChainResult`.

@@ -7,20 +7,27 @@ calls, in order:
     check stage and regions before anything is built (raises :class:`ModelInputError`);
 ``users(chain)``
     regions that must have a delivered balance at the policy's stage (a stockpile's location);
+``own_arcs(chain)``
+    arcs that end at the policy itself rather than at a delivered balance (a stockpile that buys
+    from eligible origins only: ``y_i``, the single-good model's arcs into the stockpile); the
+    build appends them to the stage's arcs, so freight, tariffs, quotas and the floor's zone cover
+    them as they cover any arc from ``i`` to the policy's location;
 ``compile(model)``
     add variables, objective terms (``model.terms``), uses at delivered balances
     (``model.extra_use[s]``), outflows at producers' balances (``model.extra_out[s]``) and
     constraints (``model.constraints``); numbers a solve may change are cvxpy Parameters;
 ``apply(model, override)``
-    set the Parameters (``override`` replaces the policy's own number when not ``None``);
-``arc_wedge / margin_wedge / checks / accounts``
+    set the Parameters (``override`` replaces the policy's own number when not ``None``; the bloc's
+    roster, ``model.roster``, when not ``None``, replaces the regions a roster-bound policy covers);
+``arc_wedge / margin_wedge / demand_wedge / own_arc_price / checks / accounts``
     read its wedges back from the solved duals: extra cost on arcs (quota rents, the floor's
-    tariff), extra terms in producers' margins (subsidy, top-up), its complementarity conditions
-    for the certificate, and its money flows by region for the welfare accounts.
+    tariff), extra terms in producers' margins (subsidy, top-up) and in consumers' price (a levy),
+    the price at the end of its own arcs, its complementarity conditions for the certificate, and
+    its money flows by region for the welfare accounts.
 
-So a new instrument is one new class here; the build and the readback never name it.
-
-Equations, per instrument (stage ``s``; ``S`` the bloc; ``M`` its imports from non-members):
+So a new instrument is one new class; the build and the readback never name it. This module
+holds the protocol and the trade instruments; the price floors (stockpile, CfD, guaranteed price,
+the preferential floor) are in :mod:`models.chain.floors`.
 
 ==================  ===================================================  =====================
 instrument          term or constraint                                   wedge (dual)
@@ -28,11 +35,6 @@ instrument          term or constraint                                   wedge (
 StageTariff         ``τ^s_ij += r`` on covered arcs (a cost in the bill)   revenue ``r x_ij``
 ExportControl       ``Σ_{j∈J} x^s_oj ≤ Q`` (a ban is ``Q = 0``)            licence rent ``ρ``
 StageSubsidy        ``+ σ Y_{s,r}`` in the objective                       outlay ``σ Y``
-StageStockpile      ``+ f K`` in the objective, ``K`` a use at ``L``,      outlay ``p_L K``
-                    ``K ≤ B / f``
-StageCfd            ``Y_{s,r} ≥ Y_{s,r}(f)``                               top-up ``μ_r``
-StageFloor          ``Σ_{i∉S, j∈S} x^s_ij ≤ Q``, ``Q`` searched so that     tariff ``τ`` on
-                    the zone's stage price is ``f`` (the plan's floor)     non-members' goods
 ==================  ===================================================  =====================
 """
 from __future__ import annotations
@@ -41,7 +43,6 @@ from types import SimpleNamespace
 
 import cvxpy as cp
 import numpy as np
-import scipy.sparse as sp
 
 from ..certificate import Complementarity
 from ..errors import ModelInputError
@@ -50,7 +51,8 @@ from ..policies import ALL
 from ..validate import as_number
 
 
-def _number(field: str, value, allowed: str, minimum: float = 0.0, positive: bool = False) -> float:
+def checked_number(field: str, value, allowed: str, minimum: float = 0.0, positive: bool = False) -> float:
+    """``value`` as a finite float ``≥ minimum`` (``> 0`` if ``positive``); else a ModelInputError."""
     v = as_number(field, value, allowed)
     if not np.isfinite(v) or v < minimum or (positive and v <= 0):
         raise ModelInputError(field, value, allowed)
@@ -77,6 +79,10 @@ class ChainPolicy:
     def users(self, chain) -> dict[int, set[int]]:
         return {}
 
+    def own_arcs(self, chain) -> dict[int, tuple[int, list[int]]]:
+        """``{stage: (location, origins)}`` (region indices) of the arcs that end at the policy."""
+        return {}
+
     def compile(self, model) -> None:
         raise NotImplementedError
 
@@ -88,6 +94,22 @@ class ChainPolicy:
 
     def margin_wedge(self, model, s: int) -> np.ndarray | None:
         return None
+
+    def demand_wedge(self, model, s: int) -> np.ndarray | None:
+        """Per final-demand entry of stage ``s``: added to the price consumers pay (a levy)."""
+        return None
+
+    def own_arc_price(self, model, s: int, settled: bool = True) -> tuple[np.ndarray, float] | None:
+        """``(positions, price)``: the policy's own arcs in stage ``s`` and the price paid at their end
+        (``settled=False``: the dual as solved, before the convention for undetermined duals that
+        reads other policies' rents)."""
+        return None
+
+    def covered(self, model, regions) -> tuple[str, ...]:
+        """``regions`` covered at this solve: all of them, or those in the roster when one is set."""
+        if model.roster is None:
+            return tuple(regions)
+        return tuple(r for r in regions if r in model.roster)
 
     def checks(self, model) -> list[Complementarity]:
         return []
@@ -104,7 +126,33 @@ class ChainPolicy:
         return model.handles[self.key]
 
 
-def _arc_mask(block, origins, destinations, idx) -> np.ndarray:
+def stage_prices(model, s: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(p, w)``: stage ``s``'s delivered and ex-works prices by region (NaN where a region has no
+    such balance), the balances' duals clipped at zero as the result reads them."""
+    b, n = model.blocks[s], model.chain.n
+    p, w = np.full(n, np.nan), np.full(n, np.nan)
+    if len(b.user_rows):
+        p[b.user_rows] = np.maximum(0.0, np.asarray(model.constraints[f"delivered[{b.name}]"].dual_value, dtype=float))
+    if len(b.supply_rows):
+        w[b.supply_rows] = np.maximum(0.0, np.asarray(model.constraints[f"supply[{b.name}]"].dual_value, dtype=float))
+    return p, w
+
+
+def arc_margins(model, s: int) -> np.ndarray:
+    """``p_end − w_i − t_ij − τ_ij`` on every arc of stage ``s``: the price gap no rent closes yet
+    (``p_end`` the destination's delivered price, or the price a policy pays on its own arcs)."""
+    b = model.blocks[s]
+    p, w = stage_prices(model, s)
+    end = p[b.destination]
+    for pol in model.policies:
+        own = pol.own_arc_price(model, s, settled=False)       # as the single-good readback orders it
+        if own is not None:
+            end[own[0]] = own[1]
+    return end - w[b.origin] - b.transport - np.asarray(b.tau.value, dtype=float)
+
+
+def arc_mask(block, origins, destinations, idx) -> np.ndarray:
+    """1 on the arcs of ``block`` from ``origins`` to ``destinations`` (own use excluded), else 0."""
     o = np.isin(block.origin, [idx[r] for r in origins])
     d = np.isin(block.destination, [idx[r] for r in destinations])
     return (o & d & (block.origin != block.destination)).astype(float)
@@ -122,7 +170,7 @@ class StageTariff(ChainPolicy):
     def __init__(self, stage, rate: float, origins=ALL, destinations=ALL, key: str | None = None,
                  collected_by: str = "importer"):
         super().__init__(stage, key)
-        self.rate = _number("StageTariff.rate", rate, "a non-negative rate in USD/kg")
+        self.rate = checked_number("StageTariff.rate", rate, "a non-negative rate in USD/kg")
         self.origins, self.destinations = origins, destinations
         if collected_by not in ("importer", "exporter"):
             raise ModelInputError("StageTariff.collected_by", collected_by, "'importer' or 'exporter'")
@@ -137,12 +185,12 @@ class StageTariff(ChainPolicy):
 
     def compile(self, model):
         b = model.blocks[self.s]
-        model.handles[self.key] = SimpleNamespace(mask=_arc_mask(b, self.origins, self.destinations, model.idx),
+        model.handles[self.key] = SimpleNamespace(mask=arc_mask(b, self.origins, self.destinations, model.idx),
                                                   rate=self.rate)
 
     def apply(self, model, override):
         h = self.h(model)
-        h.rate = self.rate if override is None else _number(self.key, override, "a non-negative rate in USD/kg")
+        h.rate = self.rate if override is None else checked_number(self.key, override, "a non-negative rate in USD/kg")
         model.tau_next[self.s] += h.rate * h.mask
 
     def accounts(self, model):
@@ -158,7 +206,13 @@ class StageTariff(ChainPolicy):
 class ExportControl(ChainPolicy):
     """An export quota (``quota=0``: a ban) on a stage from ``origin`` to ``destinations``.
 
-    ``Σ_{j∈J, j≠o} x^s_oj ≤ Q``; the dual ``ρ`` is the licence rent, earned by the origin.
+    ``Σ_{j∈J, j≠o} x^s_oj ≤ Q``; the dual ``ρ`` is the licence rent, earned by the origin. Where the
+    dual is not unique (a ban on arcs that would carry nothing anyway: the bound coincides with
+    ``x ≥ 0``, and any ``ρ`` above the widest gap supports the solution), the rent is settled as
+    the single-good readback settles a quota's (:mod:`models.readback`): the smallest that
+    supports the equilibrium, ``ρ = max(0, max_{covered arcs} (p_j − w_o − t_oj − τ_oj))``, exactly
+    that where the quota binds (shipments within 1e-7, relative, of ``Q``), and at most that
+    where it does not.
     """
 
     kind = "quota"
@@ -166,7 +220,7 @@ class ExportControl(ChainPolicy):
     def __init__(self, stage, origin: str, destinations=ALL, quota: float = 0.0, key: str | None = None):
         super().__init__(stage, key)
         self.origin, self.destinations = origin, destinations
-        self.quota = _number("ExportControl.quota", quota, "a non-negative quantity in kt")
+        self.quota = checked_number("ExportControl.quota", quota, "a non-negative quantity in kt")
 
     @property
     def key(self):
@@ -180,18 +234,26 @@ class ExportControl(ChainPolicy):
 
     def compile(self, model):
         b = model.blocks[self.s]
-        mask = _arc_mask(b, (self.origin,), self.destinations, model.idx)
+        mask = arc_mask(b, (self.origin,), self.destinations, model.idx)
         q = cp.Parameter(nonneg=True, name=self.key)
         shipped = mask @ b.x if b.x.size else cp.Constant(0.0)
         model.constraints[self.key] = shipped <= q
         model.handles[self.key] = SimpleNamespace(mask=mask, q=q)
 
     def apply(self, model, override):
-        self.h(model).q.value = self.quota if override is None else _number(
+        self.h(model).q.value = self.quota if override is None else checked_number(
             self.key, override, "a non-negative quantity in kt")
 
     def _rent(self, model):
-        return max(0.0, float(model.constraints[self.key].dual_value))
+        h, b = self.h(model), model.blocks[self.s]
+        covered = h.mask > 0
+        if not covered.any():
+            return 0.0
+        smallest = max(0.0, float(np.max(arc_margins(model, self.s)[covered], initial=0.0)))
+        quota = float(h.q.value)
+        if float(h.mask @ b.x.value) >= quota - 1e-7 * max(1.0, quota):      # binds
+            return smallest
+        return min(max(0.0, float(model.constraints[self.key].dual_value)), smallest)
 
     def arc_wedge(self, model, s):
         return self._rent(model) * self.h(model).mask if s == self.s else None
@@ -219,7 +281,7 @@ class StageSubsidy(ChainPolicy):
     def __init__(self, stage, region: str, rate: float, key: str | None = None):
         super().__init__(stage, key)
         self.region = region
-        self.rate = _number("StageSubsidy.rate", rate, "a non-negative rate in USD/kg")
+        self.rate = checked_number("StageSubsidy.rate", rate, "a non-negative rate in USD/kg")
 
     @property
     def key(self):
@@ -240,7 +302,7 @@ class StageSubsidy(ChainPolicy):
         model.handles[self.key] = SimpleNamespace(pos=pos, sigma=sigma)
 
     def apply(self, model, override):
-        self.h(model).sigma.value = self.rate if override is None else _number(
+        self.h(model).sigma.value = self.rate if override is None else checked_number(
             self.key, override, "a non-negative rate in USD/kg")
 
     def margin_wedge(self, model, s):
@@ -259,211 +321,3 @@ class StageSubsidy(ChainPolicy):
 
     def wedge(self, model):
         return {"rate": float(self.h(model).sigma.value)}
-
-
-class StageStockpile(ChainPolicy):
-    """A buyer of last resort for a stage at ``location``: buys at ``level`` within ``budget``.
-
-    ``+ f K`` in the objective, ``K`` a use at ``L``'s delivered balance, ``K ≤ B / f``. The floor
-    holds at ``L`` while ``K < B / f``; the outlay is ``p_L K`` (the inventory is an asset, not
-    welfare: MODEL.md §3). Buys from any origin (eligibility by origin is not modelled here).
-    """
-
-    kind = "stockpile"
-
-    def __init__(self, stage, location: str, level: float, budget: float, key: str | None = None):
-        super().__init__(stage, key)
-        self.location = location
-        self.level = _number("StageStockpile.level", level, "a positive price in USD/kg", positive=True)
-        self.budget = _number("StageStockpile.budget", budget, "a non-negative budget in USD million")
-
-    def validate(self, chain, field):
-        super().validate(chain, field)
-        check_regions(f"{field}.location", self.location, chain.regions)
-
-    def users(self, chain):
-        return {self.s: {chain.regions.index(self.location)}}
-
-    def compile(self, model):
-        b = model.blocks[self.s]
-        pos = b.user_pos(model.idx[self.location])
-        K = cp.Variable(nonneg=True, name=f"K[{self.key}]")
-        f = cp.Parameter(nonneg=True, name=f"{self.key}_level")
-        cap = cp.Parameter(nonneg=True, name=f"{self.key}_cap")
-        col = sp.csr_matrix(([1.0], ([pos], [0])), shape=(len(b.user_rows), 1))
-        model.extra_use[self.s].append(col @ cp.reshape(K, (1,), order="F"))
-        model.terms.append(f * K)
-        model.constraints[self.key] = K <= cap
-        model.handles[self.key] = SimpleNamespace(pos=pos, K=K, f=f, cap=cap)
-
-    def apply(self, model, override):
-        h = self.h(model)
-        f = self.level if override is None else _number(self.key, override, "a positive price in USD/kg", positive=True)
-        h.f.value, h.cap.value = f, self.budget / f
-
-    def _price(self, model):
-        return float(model.constraints[f"delivered[{self.stage}]"].dual_value[self.h(model).pos])
-
-    def checks(self, model):
-        h = self.h(model)
-        nu = max(0.0, float(model.constraints[self.key].dual_value))
-        K = float(h.K.value)
-        return [Complementarity(f"{self.key} purchases", np.array([K]),
-                                np.array([self._price(model) + nu - float(h.f.value)]), (self.location,)),
-                Complementarity(f"{self.key} budget", np.array([float(h.cap.value) - K]), np.array([nu]),
-                                (self.location,))]
-
-    def accounts(self, model):
-        gov = np.zeros(model.chain.n)
-        gov[model.idx[self.location]] = -self._price(model) * float(self.h(model).K.value)
-        return {"government": gov}
-
-    def wedge(self, model):
-        h = self.h(model)
-        return {"level": float(h.f.value), "purchases_kt": float(h.K.value),
-                "outlay_usd_m": self._price(model) * float(h.K.value)}
-
-
-class StageCfd(ChainPolicy):
-    """A contract for difference: covered producers of a stage are guaranteed ``level``.
-
-    ``Y_{s,r} ≥ Y_{s,r}(f)``, the output at which the producer's marginal cost reaches ``f``:
-    at stage 0 the supply curve's quantity at ``f``; at a processing stage the cost curve's
-    quantity at the margin ``f − a_s p̄_{s−1}``, the strike net of the input priced at
-    ``input_price`` (the contract's index, e.g. the benchmark input price). The dual ``μ_r`` is
-    the top-up per unit, paid by ``r``'s government.
-    """
-
-    kind = "cfd"
-
-    def __init__(self, stage, regions, level: float, input_price: float | None = None, key: str | None = None):
-        super().__init__(stage, key)
-        self.regions = regions
-        self.level = _number("StageCfd.level", level, "a positive price in USD/kg", positive=True)
-        self.input_price = None if input_price is None else _number(
-            "StageCfd.input_price", input_price, "a non-negative price in USD/kg")
-
-    def validate(self, chain, field):
-        super().validate(chain, field)
-        self.regions = check_regions(f"{field}.regions", self.regions, chain.regions)
-        m = chain.stages[self.s].market
-        for r in self.regions:
-            if m.supply_curve(r) is None:
-                raise ModelInputError(f"{field}.regions", r, f"regions with a cost curve at stage {self.stage}")
-        if self.s > 0 and self.input_price is None:
-            raise ModelInputError(f"{field}.input_price", None,
-                                  "the input's index price (USD/kg) for a CfD on a processing stage")
-
-    def compile(self, model):
-        b = model.blocks[self.s]
-        pos = np.array([b.supply_pos(model.idx[r]) for r in self.regions], dtype=int)
-        ymin = cp.Parameter(len(pos), nonneg=True, name=f"{self.key}_min")
-        model.constraints[self.key] = b.Y[pos] >= ymin
-        model.handles[self.key] = SimpleNamespace(pos=pos, ymin=ymin, level=self.level)
-
-    def apply(self, model, override):
-        h = self.h(model)
-        h.level = self.level if override is None else _number(self.key, override, "a positive price in USD/kg",
-                                                             positive=True)
-        st = model.chain.stages[self.s]
-        margin = h.level - (st.coefficient * self.input_price if self.s > 0 else 0.0)
-        h.ymin.value = np.array([st.market.supply_curve(r).quantity_at(margin) for r in self.regions])
-
-    def _topup(self, model):
-        return np.maximum(0.0, np.asarray(model.constraints[self.key].dual_value, dtype=float))
-
-    def margin_wedge(self, model, s):
-        if s != self.s:
-            return None
-        out = np.zeros(len(model.blocks[s].supply_rows))
-        out[self.h(model).pos] = -self._topup(model)
-        return out
-
-    def checks(self, model):
-        h, b = self.h(model), model.blocks[self.s]
-        return [Complementarity(f"{self.key} output bound", b.Y.value[h.pos] - h.ymin.value, self._topup(model),
-                                self.regions)]
-
-    def accounts(self, model):
-        h, b = self.h(model), model.blocks[self.s]
-        gov = np.zeros(model.chain.n)
-        gov[[model.idx[r] for r in self.regions]] = -self._topup(model) * b.Y.value[h.pos]
-        return {"government": gov, "producer_transfer": -gov}
-
-    def wedge(self, model):
-        return {"level": self.h(model).level,
-                **{f"top_up[{r}]": float(t) for r, t in zip(self.regions, self._topup(model))}}
-
-
-class StageFloor(ChainPolicy):
-    """The plan's preferential floor on one stage: a reference price held by a tariff on non-members.
-
-    Members trade the stage freely; the zone's imports of the stage from non-members are capped,
-    ``Σ_{i∉S, j∈S} x^s_ij ≤ Q`` (dual ``τ``, the adjustable tariff, collected by the importing
-    member), and :mod:`models.chain.search` finds ``Q`` so that the zone's price of the stage
-    (``reference``'s, or the lowest member price) equals ``level``. Where even ``Q = 0`` leaves the
-    zone below the floor (the zone exports the stage), the floor fails and says so.
-    """
-
-    kind = "floor"
-
-    def __init__(self, stage, members, level: float, reference: str | None = None, key: str | None = None):
-        super().__init__(stage, key)
-        self.members = members
-        self.level = _number("StageFloor.level", level, "a positive price in USD/kg", positive=True)
-        self.reference = reference
-
-    def validate(self, chain, field):
-        super().validate(chain, field)
-        self.members = check_regions(f"{field}.members", self.members, chain.regions)
-        if not self.members:
-            raise ModelInputError(f"{field}.members", self.members, "at least one member region")
-        if self.reference is not None and self.reference not in self.members:
-            raise ModelInputError(f"{field}.reference", self.reference, f"None or one of {list(self.members)}")
-
-    def compile(self, model):
-        b = model.blocks[self.s]
-        inside = set(model.idx[r] for r in self.members)
-        mask = np.array([(o not in inside) and (d in inside) for o, d in zip(b.origin, b.destination)], dtype=float)
-        cap = cp.Parameter(nonneg=True, name=f"{self.key}_cap")
-        model.constraints[self.key] = (mask @ b.x if b.x.size else cp.Constant(0.0)) <= cap
-        model.handles[self.key] = SimpleNamespace(mask=mask, cap=cap, level=self.level, record={})
-
-    def apply(self, model, override):
-        h = self.h(model)
-        h.level = self.level if override is None else _number(self.key, override, "a positive price in USD/kg",
-                                                             positive=True)
-        if h.cap.value is None:
-            h.cap.value = 1e6
-
-    def tariff(self, model) -> float:
-        return max(0.0, float(model.constraints[self.key].dual_value))
-
-    def zone_price(self, model, prices) -> float:
-        """The zone's stage price: ``reference``'s delivered price, or the lowest member's price."""
-        p = prices[self.s]
-        if self.reference is not None:
-            return float(p[model.idx[self.reference]])
-        vals = [p[model.idx[r]] for r in self.members if np.isfinite(p[model.idx[r]])]
-        return float(min(vals)) if vals else float("nan")
-
-    def imports(self, model) -> float:
-        return float(self.h(model).mask @ model.blocks[self.s].x.value)
-
-    def arc_wedge(self, model, s):
-        return self.tariff(model) * self.h(model).mask if s == self.s else None
-
-    def checks(self, model):
-        h = self.h(model)
-        return [Complementarity(f"{self.key} zone imports", np.array([float(h.cap.value) - self.imports(model)]),
-                                np.array([self.tariff(model)]), ("zone",))]
-
-    def accounts(self, model):
-        h, b = self.h(model), model.blocks[self.s]
-        gov = np.bincount(b.destination, weights=self.tariff(model) * h.mask * b.x.value, minlength=model.chain.n)
-        return {"government": gov}
-
-    def wedge(self, model):
-        h = self.h(model)
-        return {"level": h.level, "tariff": self.tariff(model), "imports_from_non_members_kt": self.imports(model),
-                **{k: v for k, v in h.record.items() if k in ("status", "zone_price", "solves")}}

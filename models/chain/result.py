@@ -8,15 +8,17 @@ condition                   quantity side                                 price 
 ==========================  ===========================================  ===============================
 producers' balance          ``Y_{s,i} − Σ_j x^s_ij``                      ``w_{s,i}``
 delivered balance           ``Σ_i x^s_ij − D_{s,j} − a_{s+1} Y_{s+1,j}``  ``p_{s,j}``
-no arbitrage, every stage   ``x^s_ij``                                    ``w_{s,i} + c^s_ij + ρ^s_ij − p_{s,j}``
+no arbitrage, every stage   ``x^s_ij``                                    ``w_{s,i} + c^s_ij + ρ^s_ij − p_{s,j}`` (*)
 cost curve (stage ``s``)    ``Y_{s,i}``                                   ``c_{s,i}(Y) + a_s p_{s−1,i} + κ − σ − w_{s,i}``
 capacity (the kink)         ``K_{s,i} − Y_{s,i}``                         ``κ_{s,i}``
-final demand                ``D_{s,j}``                                   ``p_{s,j} − P^d_{s,j}(D)``
+final demand                ``D_{s,j}``                                   ``p_{s,j} + λ_{s,j} − P^d_{s,j}(D)``
 each policy                 its own (:mod:`models.chain.policies`)
 ==========================  ===========================================  ===============================
 
 ``c^s_ij`` is freight plus tariffs on the arc, ``ρ`` the rents of quotas and the floor's tariff
-that cover it, ``κ`` the capacity rent, ``σ`` subsidies and CfD top-ups. Two identities close it:
+that cover it, ``κ`` the capacity rent, ``σ`` subsidies and top-ups, ``λ`` a guaranteed price's
+levy. (*) On a policy's own arcs (a stockpile buying from eligible origins) ``p_{s,j}`` is the
+price the policy pays. Two identities close it:
 
 * **value added adds up along the chain**: spending on final goods (and a stockpile's purchases)
   equals the value added at every stage plus the trade margins,
@@ -119,14 +121,19 @@ def read_solution(model, solve_time: float) -> "ChainResult":
             slack = (b.into @ x if len(x) else np.zeros(len(b.user_rows))) - _uses(model, s, D, Yv)
             checks.append(Complementarity(f"delivered balance [{b.name}]", slack, p[b.user_rows],
                                           _region_label(regions, b.user_rows)))
-        # no arbitrage on every arc of the stage
+        # no arbitrage on every arc of the stage (a policy's own arcs end at its price, not at p)
         extra = np.zeros(len(x))
+        at_end = p[b.destination] if len(x) else np.zeros(0)
         for pol in model.policies:
             wdg = pol.arc_wedge(model, s)
             if wdg is not None:
                 extra = extra + wdg
+            own = pol.own_arc_price(model, s)
+            if own is not None:
+                at_end = at_end.copy()
+                at_end[own[0]] = own[1]
         if len(x):
-            gap = w[b.origin] + b.transport + tau + extra - p[b.destination]
+            gap = w[b.origin] + b.transport + tau + extra - at_end
             checks.append(Complementarity(f"no arbitrage [{b.name}]", x, gap, _arc_label(ch.regions, b)))
         # cost curves: extraction (s = 0) or processing (value added)
         if len(b.supply_rows):
@@ -158,16 +165,21 @@ def read_solution(model, solve_time: float) -> "ChainResult":
         if len(D):
             d_int, d_slope = _cached_curves(cache, ("demand", s),
                                             lambda: [m.demand_curve(regions[k]) for k in b.demand_rows])
-            d_price = p[b.demand_rows]
+            border = p[b.demand_rows]
+            d_price = border.copy()                 # what consumers pay: p plus any levy
+            for pol in model.policies:
+                lev = pol.demand_wedge(model, s)
+                if lev is not None:
+                    d_price = d_price + lev
             implied = np.maximum(0.0, (d_price - d_int) / d_slope)
             checks.append(Complementarity(f"demand curve [{b.name}]", D, d_price - (d_int + d_slope * D),
                                           _region_label(regions, b.demand_rows), quantity_gap=D - implied))
             area = d_int * D + 0.5 * d_slope * D ** 2
             gross += float(area.sum())
             np.add.at(cs, b.demand_rows, area - d_price * D)
-            spend += float((d_price * D).sum())
+            spend += float((border * D).sum())
         gross -= float((b.transport * x).sum())
-        margins += float(((p[b.destination] - w[b.origin]) * x).sum()) if len(x) else 0.0
+        margins += float(((at_end - w[b.origin]) * x).sum()) if len(x) else 0.0
         # the stage's table
         prod = np.zeros(n)
         prod[b.supply_rows] = Y
