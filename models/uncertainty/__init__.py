@@ -18,3 +18,6 @@ from .rules import (INSTRUMENTS, RULES, FloorSetting, Rule, RuleContext, RuleOut
 __all__ = ["FAMILIES", "Draw", "Family", "FamilyInputs", "get_family", "register_family", "INPUTS", "NOT_DRAWN", "InputRanges", "Range", "draw_inputs", "draw_ranges_table", "Evaluator",
            "SweepSpec", "run_serial", "tidy", "INSTRUMENTS", "RULES", "FloorSetting", "Rule", "RuleContext",
            "RuleOutcome", "get_rules", "register", "summarise"]
+
+# the rule families of other chapters (each registers itself on import)
+from . import rules_membership  # noqa: E402,F401
