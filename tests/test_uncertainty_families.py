@@ -160,3 +160,37 @@ def test_a_sweep_file_refuses_an_input_that_no_rule_of_it_draws(tmp_path, capsys
     assert cli(["sweep", str(f), "--workers", "0", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "sweep.vary[1]" in err and "'ed_short_ndpr'" in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- one sweep per family
+def test_family_sweeps_give_every_family_its_rules_draws_and_inputs(ds):
+    from models.uncertainty import family_sweeps
+    from models.errors import ModelInputError
+    base = SweepSpec(seed=5, by_region=False)
+    specs = family_sweeps(base, {"floors": 7, "membership": 3}, 4, by_region={"floors": True}, dataset=ds)
+    assert {"floors", "membership", "export_controls", "substitution"} <= set(specs)
+    assert sorted(r for s in specs.values() for r in s.rules) == sorted(RULES)
+    assert specs["floors"].draws == 7 and specs["membership"].draws == 3 and specs["substitution"].draws == 4
+    assert specs["floors"].by_region and not specs["export_controls"].by_region
+    assert "ed_short_ndpr" in specs["export_controls"].vary and "ed_short_ndpr" not in specs["floors"].vary
+    assert all(s.seed == 5 for s in specs.values())
+    only = family_sweeps(base, {}, 2, vary=("subsidy", "es_short_ndpr"), dataset=ds)
+    assert only["floors"].vary == ("subsidy",) and only["export_controls"].vary == ("subsidy", "es_short_ndpr")
+    with pytest.raises(ModelInputError, match="draws"):
+        family_sweeps(base, {"floors": 0}, 2, dataset=ds)
+
+
+def test_prcc_ranks_a_draw_shared_by_several_columns_once():
+    import numpy as np
+    from models.uncertainty.sensitivity import prcc, ranked_number
+    rng = np.random.default_rng(0)
+    shared, other = rng.uniform(size=40), rng.uniform(size=40)
+    x = pd.DataFrame({"ed_A": shared, "ed_B": shared, "subsidy": other})
+    r = prcc(x, pd.Series(shared + 0.1 * other))
+    assert r["ed_A"] > 0.9 and np.isnan(r["ed_B"]) and 0 < r["subsidy"] < r["ed_A"]
+    table = pd.DataFrame({"C99_verdict": ["x"] * 3, "C99_flat": [1.0] * 3, "C99_moves": [1.0, 2.0, 3.0]})
+
+    class _R:
+        name = "C99"
+    assert ranked_number(table, _R) == "moves"
+    assert ranked_number(table.drop(columns="C99_moves"), _R) is None

@@ -13,12 +13,12 @@ imported at the end.
 """
 from .families import FAMILIES, Draw, Family, FamilyInputs, get_family, register_family
 from .draws import INPUTS, NOT_DRAWN, InputRanges, Range, draw_inputs, draw_ranges_table
-from .evaluate import Evaluator, SweepSpec, run_serial, tidy
+from .evaluate import Evaluator, SweepSpec, family_sweeps, run_serial, tidy
 from .coverage import TREATMENTS, coverage
 from .rules import (INSTRUMENTS, RULES, FloorSetting, Rule, RuleContext, RuleOutcome, get_rules, register,
                     summarise)
 
-__all__ = ["TREATMENTS", "coverage", "FAMILIES", "Draw", "Family", "FamilyInputs", "get_family", "register_family", "INPUTS", "NOT_DRAWN", "InputRanges", "Range", "draw_inputs", "draw_ranges_table", "Evaluator",
+__all__ = ["TREATMENTS", "coverage", "FAMILIES", "Draw", "Family", "FamilyInputs", "get_family", "register_family", "INPUTS", "NOT_DRAWN", "InputRanges", "Range", "draw_inputs", "draw_ranges_table", "Evaluator", "family_sweeps",
            "SweepSpec", "run_serial", "tidy", "INSTRUMENTS", "RULES", "FloorSetting", "Rule", "RuleContext",
            "RuleOutcome", "get_rules", "register", "summarise"]
 
