@@ -90,6 +90,9 @@ class RosterModel:
         The region whose exports may be banned or discounted in a solve (China).
     solver : str
         cvxpy solver (default Clarabel).
+    baseline : EquilibriumResult, optional
+        ``bench.solve()`` when already at hand (models of one benchmark can share it); solved at
+        first use otherwise.
 
     Examples
     --------
@@ -100,7 +103,8 @@ class RosterModel:
 
     def __init__(self, bench: Benchmark, instrument: str = "preferential", level: float = 100.0, *,
                  external_tariff: float = 0.0, budget: float = 12_000.0, location: str = "USA",
-                 eligible: str = "members", supplier: str = "CHN", solver: str = "CLARABEL"):
+                 eligible: str = "members", supplier: str = "CHN", solver: str = "CLARABEL",
+                 baseline: EquilibriumResult | None = None):
         if not isinstance(bench, Benchmark):
             raise ModelInputError("bench", type(bench).__name__, "a models.Benchmark")
         if instrument not in INSTRUMENTS + (NO_FLOOR,):
@@ -130,7 +134,9 @@ class RosterModel:
             floors=() if floor is None else (floor,))
         self.model: EquilibriumModel = bench.model(scenario, solver=solver, parametric_routes=True)
         self.n_solves = 0
-        self._baseline: EquilibriumResult | None = None
+        if baseline is not None and not isinstance(baseline, EquilibriumResult):
+            raise ModelInputError("baseline", type(baseline).__name__, "an EquilibriumResult of bench.solve()")
+        self._baseline: EquilibriumResult | None = baseline
 
     # ------------------------------------------------------------------ scenario of a roster
     def _floor(self, members, level):

@@ -21,7 +21,7 @@ error's message in ``error``; the sweep goes on.
 from __future__ import annotations
 
 import importlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import pandas as pd
 
@@ -218,6 +218,34 @@ def run_serial(spec: SweepSpec, dataset=None, progress: bool = False) -> pd.Data
         records = tqdm(records, desc=f"{spec.mineral}: draws", unit="draw")
     rows = [ev.evaluate(r) for r in records]
     return tidy(rows, spec, register_verdicts(ds))
+
+
+def family_sweeps(base: SweepSpec, draws: dict, default_draws: int, vary: tuple | None = None,
+                  by_region: dict | None = None, dataset=None) -> dict:
+    """One :class:`SweepSpec` per registered rule family: ``{family: spec}`` in registration order.
+
+    Each spec is ``base`` with every registered rule of the family, ``draws.get(family,
+    default_draws)`` draws (a family registered later gets the default with no edit), the inputs
+    drawn ``vary`` (``None``: every input of the family's ranges, the market's and its own; else
+    those of ``vary`` the family has) and ``by_region.get(family, base.by_region)``.
+    """
+    from ..data import load_dataset
+    from .rules import RULES
+    ds = dataset if dataset is not None else load_dataset()
+    import_rule_modules(base)
+    for name, n in {**draws, "default": default_draws}.items():
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ModelInputError(f"draws[{name}]", n, "a positive integer number of draws")
+    families: dict = {}
+    for rule in RULES.values():
+        families.setdefault(rule.family, []).append(rule.name)
+    out = {}
+    for family, names in families.items():
+        spec = replace(base, rules=tuple(names), draws=int(draws.get(family, default_draws)),
+                       by_region=bool((by_region or {}).get(family, base.by_region)))
+        inputs = Evaluator.ranges_for(spec, ds).inputs
+        out[family] = replace(spec, vary=tuple(inputs) if vary is None else tuple(v for v in vary if v in inputs))
+    return out
 
 
 def register_verdicts(dataset) -> pd.Series:

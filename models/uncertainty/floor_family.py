@@ -22,6 +22,17 @@ from .families import Draw, FamilyInputs
 from .rules import FloorSetting, RuleContext
 
 
+def floor_of(spec, dataset) -> float:
+    """The sweep's floor ``f`` (USD/kg): ``spec.floor``, else the mineral's floor in
+    ``data/floors.csv``, else NdPr's markup over its reference price applied to this mineral's."""
+    floors = dataset.floors.set_index("mineral")["level_usd_per_kg"]
+    if spec.floor is not None:
+        return float(spec.floor)
+    if spec.mineral in floors.index:
+        return float(floors[spec.mineral])
+    return float(floors["ndpr"]) / dataset.price("ndpr", "reference") * dataset.price(spec.mineral, "reference")
+
+
 def _instrument(name: str) -> str:
     return name.split("@")[0]
 
@@ -40,13 +51,7 @@ class FloorState:
         if spec.china in members:
             raise ModelInputError("china", spec.china, "a region outside the bloc")
         ref = ds.price(spec.mineral, "reference")
-        floors = ds.floors.set_index("mineral")["level_usd_per_kg"]
-        if spec.floor is not None:
-            f = float(spec.floor)
-        elif spec.mineral in floors.index:
-            f = float(floors[spec.mineral])
-        else:
-            f = float(floors["ndpr"]) / ds.price("ndpr", "reference") * ref
+        f = floor_of(spec, ds)
         sub = ds.subsidies[(ds.subsidies["region"] == spec.china) & (ds.subsidies["mineral"] == spec.mineral)]
         probe = float(sub["high"].iloc[0]) if len(sub) else 0.0
         budget = float(vault_budgets(ds, total=spec.vault_total_musd)["budget_musd"].get(spec.mineral, 0.0))

@@ -27,7 +27,9 @@ from ..errors import ModelInputError
 def prcc(inputs: pd.DataFrame, outcome: pd.Series) -> pd.Series:
     """Partial rank correlation of each column of ``inputs`` with ``outcome`` (same rows).
 
-    Columns that do not vary (a single value) get NaN: they were not drawn. Rows where the outcome
+    Columns that do not vary (a single value) get NaN: they were not drawn; a column equal to an
+    earlier one (one elasticity draw shared by every region) gets NaN too, the earlier column
+    standing for the shared draw. Rows where the outcome
     is missing (a failed draw) are dropped first; fewer than ``k + 3`` rows for ``k`` varying
     inputs is an error, since the partial correlations would be undetermined.
     """
@@ -38,7 +40,10 @@ def prcc(inputs: pd.DataFrame, outcome: pd.Series) -> pd.Series:
     keep = outcome.notna().to_numpy()
     x = inputs.loc[keep].astype(float)
     y = outcome.loc[keep].astype(float).to_numpy()
-    varying = [c for c in x.columns if x[c].nunique() > 1]
+    varying = []
+    for c in x.columns:        # a draw shared by several columns (one elasticity for every region) is one input
+        if x[c].nunique() > 1 and not any(np.array_equal(x[c].to_numpy(), x[k].to_numpy()) for k in varying):
+            varying.append(c)
     out = pd.Series(np.nan, index=inputs.columns, name="prcc", dtype=float)
     if not varying or np.unique(y).size < 2:
         return out
@@ -81,6 +86,20 @@ def robustness(table: pd.DataFrame, rules, register: pd.Series) -> pd.DataFrame:
                      "se": float(np.sqrt(share * (1 - share) / n)) if n else np.nan,
                      "verdicts": "; ".join(f"{v} {100 * s:.0f}%" for v, s in met.items())})
     return pd.DataFrame(rows).set_index("rule")
+
+
+def ranked_number(table: pd.DataFrame, rule) -> str | None:
+    """The number of ``rule`` to rank inputs against when none is named: the first number the rule
+    reports (a column ``<rule>_<number>``) that varies across the solved draws; ``None`` when none
+    varies (rank against whether the verdict holds)."""
+    prefix = f"{rule.name}_"
+    for column in table.columns:
+        if not column.startswith(prefix) or column[len(prefix):] in ("verdict", "holds"):
+            continue
+        values = pd.to_numeric(table[column], errors="coerce").dropna()
+        if values.nunique() > 1:
+            return column[len(prefix):]
+    return None
 
 
 def flip_drivers(table: pd.DataFrame, rule, number: str | None = None, top: int = 3) -> pd.Series:

@@ -6,7 +6,8 @@ Example (see ``scenarios/sweeps/ndpr_verdicts.yaml``)::
     mineral: ndpr
     draws: 1000
     seed: 20260204
-    vary: [elasticities, subsidy, price_gap]   # inputs drawn; the others stay central
+    vary: [elasticities, subsidy, price_gap]   # inputs drawn; the others stay central (a rule
+                             # family's own inputs too, e.g. ed_short_ndpr for C16)
     by_region: true          # one elasticity draw per region and side (false: one per side)
     horizon: long            # elasticity horizon of data/elasticities.csv
     rules: [C25, C13]        # registered verdict rules (models.uncertainty.rules.RULES)
@@ -34,7 +35,7 @@ from ..errors import ScenarioError
 from ..safe_yaml import load_yaml
 from ..scenario_file import _message
 from .draws import INPUTS
-from .evaluate import SweepSpec
+from .evaluate import Evaluator, SweepSpec
 from .rules import RULES
 
 #: Draws a file may ask for (a sanity bound: 10 million rows of results).
@@ -67,7 +68,7 @@ class SweepFileSpec(_Strict):
     description: str | None = None
     draws: Annotated[int, Field(ge=1, le=MAX_DRAWS)] = 1000
     seed: Annotated[int, Field(ge=0)] = 0
-    vary: list[Literal["elasticities", "subsidy", "price_gap"]] = list(INPUTS)
+    vary: list[Annotated[str, Field(min_length=1)]] = list(INPUTS)
     by_region: bool = True
     horizon: Literal["short", "long"] = "long"
     rules: list[str] = ["C25"]
@@ -157,8 +158,15 @@ def load_sweep_file(path: str | Path, dataset=None) -> SweepFile:
     if spec.stockpile_location not in ds.region_ids:
         lines.append(f"sweep.stockpile_location = {spec.stockpile_location!r} is not allowed: expected a "
                      f"region id among {list(ds.region_ids)}")
-    if len(set(spec.vary)) != len(spec.vary):
-        lines.append(f"sweep.vary = {spec.vary!r} is not allowed: expected distinct inputs among {list(INPUTS)}")
+    if not unknown and spec.rules and spec.mineral in ds.mineral_ids:
+        allowed = list(Evaluator.ranges_for(SweepSpec(mineral=spec.mineral, rules=tuple(spec.rules),
+                                                      horizon=spec.horizon), ds).inputs)
+        for i, v in enumerate(spec.vary):
+            if v not in allowed:
+                lines.append(f"sweep.vary[{i}] = {v!r} is not allowed: expected one of {allowed} (the market's "
+                             "inputs and those of the rules' families)")
+        if len(set(spec.vary)) != len(spec.vary):
+            lines.append(f"sweep.vary = {spec.vary!r} is not allowed: expected distinct inputs")
     output = Path(spec.output)
     if output.suffix != ".csv":
         lines.append(f"sweep.output = {spec.output!r} is not allowed: expected a file name ending in .csv")
