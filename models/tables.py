@@ -30,7 +30,8 @@ from .errors import ModelInputError
 
 #: A unit word inside parentheses (``%`` and ``×`` anywhere inside them).
 UNIT_WORDS = ("USD", "EUR", "kt", "t", "kg", "tonnes", "share", "fraction", "probability", "count", "rank", "ratio",
-              "index", "year", "years", "yr", "months", "days", "seconds", "pp", "bn", "x", "elasticity")
+              "index", "year", "years", "yr", "months", "days", "seconds", "s", "ms", "pp", "bn", "x", "elasticity",
+              "weight")
 _UNIT = re.compile(r"\(([^()]*\b(?:" + "|".join(re.escape(w) for w in UNIT_WORDS) + r")\b[^()]*|[^()]*[%×][^()]*)\)")
 
 #: Tables larger than this (bytes of CSV) are not embedded: the page would grow by that much.

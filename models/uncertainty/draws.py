@@ -50,12 +50,13 @@ NOT_DRAWN = {
 
 @dataclass(frozen=True)
 class Range:
-    """A triangular range ``low ≤ mode ≤ high`` (``low == high`` is a point)."""
+    """A triangular range ``low ≤ mode ≤ high`` (``low == high`` is a point), its source and unit."""
 
     low: float
     mode: float
     high: float
     source: str = ""
+    unit: str = ""
 
     def __post_init__(self):
         vals = (self.low, self.mode, self.high)
@@ -125,15 +126,17 @@ class InputRanges:
             if len(row) != 1:
                 raise ModelInputError(f"elasticities.csv[{m.mineral}, {side}, {horizon}]", len(row), "one row")
             r = row.iloc[0]
-            rng = Range(float(r["low"]), float(r["central"]), float(r["high"]), str(r["source"]))
+            rng = Range(float(r["low"]), float(r["central"]), float(r["high"]), str(r["source"]), "elasticity")
             curves = m.demand if side == "demand" else m.supply
             sides[side] = {reg: rng for reg in m.regions if curves.get(reg) is not None}
         sub = dataset.subsidies
         row = sub[(sub["region"] == china) & (sub["mineral"] == m.mineral)]
         subsidy = (Range(float(row["low"].iloc[0]), float(row["usd_per_kg"].iloc[0]), float(row["high"].iloc[0]),
-                         str(row["source"].iloc[0])) if len(row) else Range(0.0, 0.0, 0.0, "no subsidy in data"))
+                         str(row["source"].iloc[0]), "USD/kg") if len(row)
+                   else Range(0.0, 0.0, 0.0, "no subsidy in data", "USD/kg"))
         gap = float(benchmark.export_wedge.get(china, 0.0))
-        price_gap = Range(0.0, 1.0, 1.0, "assumption: 0 to today's gap") if gap > 0 else Range(1.0, 1.0, 1.0)
+        price_gap = (Range(0.0, 1.0, 1.0, "assumption: 0 to today's gap", "fraction of today's gap") if gap > 0
+                     else Range(1.0, 1.0, 1.0, unit="fraction of today's gap"))
         return cls(m.mineral, horizon, sides["demand"], sides["supply"], subsidy, price_gap, gap)
 
 
@@ -178,10 +181,11 @@ def draw_ranges_table(ranges: InputRanges) -> pd.DataFrame:
     rows = []
     for side, prefix in (("demand", "ed"), ("supply", "es")):
         for reg, r in getattr(ranges, side).items():
-            rows.append((f"{prefix}_{reg}", r.low, r.mode, r.high, "triangular", "data/elasticities.csv"))
+            rows.append((f"{prefix}_{reg}", r.unit, r.low, r.mode, r.high, "triangular", "data/elasticities.csv"))
     s, g = ranges.subsidy, ranges.price_gap
-    rows.append(("subsidy", s.low, s.mode, s.high, "triangular", "data/subsidies.csv"))
-    rows.append(("price_gap_share", g.low, g.mode, g.high, "uniform", "assumption (see models.uncertainty.draws)"))
+    rows.append(("subsidy", s.unit, s.low, s.mode, s.high, "triangular", "data/subsidies.csv"))
+    rows.append(("price_gap_share", g.unit, g.low, g.mode, g.high, "uniform",
+                 "assumption (see models.uncertainty.draws)"))
     for name, r in ranges.extra:
-        rows.append((name, r.low, r.mode, r.high, "triangular", r.source))
-    return pd.DataFrame(rows, columns=["input", "low", "central", "high", "distribution", "source"])
+        rows.append((name, r.unit, r.low, r.mode, r.high, "triangular", r.source))
+    return pd.DataFrame(rows, columns=["input", "unit", "low", "central", "high", "distribution", "source"])

@@ -41,7 +41,8 @@ C16_MINERAL = "ndpr"
 def _elasticity_range(ds, mineral: str, side: str, horizon: str) -> Range:
     el = ds.elasticities
     row = el[(el["mineral"] == mineral) & (el["side"] == side) & (el["horizon"] == horizon)].iloc[0]
-    return Range(float(row["low"]), float(row["central"]), float(row["high"]), "data/elasticities.csv")
+    return Range(float(row["low"]), float(row["central"]), float(row["high"]), "data/elasticities.csv",
+                 "elasticity")
 
 
 # ----------------------------------------------------------------------------- C16

@@ -66,7 +66,7 @@ def time_ranges(inputs: FamilyInputs | None = None, names=(*PATH_INPUTS, *WHOLE_
             raise ModelInputError("dynamics_parameters.csv[parameter]", name, "a row for every drawn input")
         r = table.loc[name]
         out[name] = Range(float(r["low"]), float(r["central"]), float(r["high"]),
-                          f"data/dynamics_parameters.csv: {r['source']}")
+                          f"data/dynamics_parameters.csv: {r['source']}", str(r["unit"]))
     return out
 
 
