@@ -33,12 +33,19 @@ NOT_MOVED = {
     "C01": _LIST,
     "C15": _LIST,
     "C22": _LIST,
-    "C07": "complementarity of the members' base-year production and consumption (data/production.csv, "
-           "data/consumption.csv): a draw re-calibrates the curves through the same base year, so the "
-           "quantities it reads do not move",
+    "C07": "complementarity of the members' base-year production and consumption (data/quantities.csv): "
+           "a draw re-calibrates the curves through the same base year, so the quantities it reads do not move",
+    "C03": "arithmetic on the reported size of Project Vault and its financing (data/ files); the months of "
+           "use the budget buys read base-year quantities and prices, which no draw changes",
+    "C40": "graded at the shortest deep-sea lead time of its range (data/dynamics_parameters.csv): first "
+           "output cannot come before 2028 anywhere inside the range, so no draw can move it",
 }
 #: Why a model-graded claim has no rule yet (by claim; otherwise :data:`NOT_YET_DEFAULT`).
-NOT_YET_REASONS: dict[str, str] = {}
+NOT_YET_REASONS: dict[str, str] = {
+    "C14": "the stockpile chapter grades it on the insurance model's search for the bloc's and the world's "
+           "best inventories, about 30 s a draw, and on disruption probabilities that data/disruptions.csv "
+           "gives without a range; a rule would draw elasticities only, at a cost the chapter cannot carry",
+}
 NOT_YET_DEFAULT = ("graded by its chapter on a model, but no rule of models.uncertainty grades it yet "
                    "(the {chapter} chapter's rule family is not registered)")
 
