@@ -48,7 +48,7 @@ from .policies import (ALL, MEMBERS, CfdFloor, GuaranteedPrice, PreferentialFloo
                        StockpileFloor)
 from .parameters import SETTABLE, SWEEPABLE, ParameterStage
 from .readback import read_solution
-from .solving import SolverStage
+from .solving import SolverStage, robust
 from .result import EquilibriumResult, RawSolution
 from .trade_costs import _expand, policy_trade_costs
 from .validate import sweep_arguments
@@ -340,7 +340,7 @@ class EquilibriumModel(ParameterStage, SolverStage):
         except InaccurateSolutionError:
             if self.solver != "CLARABEL":
                 raise
-            tighter = {**self.solver_options, **{k: CERTIFY_RETRY_TOLERANCE for k in
+            tighter = {**robust(self.solver_options), **{k: CERTIFY_RETRY_TOLERANCE for k in
                                                  ("tol_gap_abs", "tol_gap_rel", "tol_feas")}}
             objective, retry_time = self._attempt(tighter)
             try:

@@ -13,6 +13,14 @@ from .errors import InaccurateSolutionError, InfeasibleError, SolverError, Unbou
 
 #: Clarabel's infeasibility tolerances for the one re-solve of a linear market reported unbounded.
 UNBOUNDED_RETRY_OPTIONS = {"tol_infeas_abs": 1e-12, "tol_infeas_rel": 1e-12}
+#: Clarabel settings that buy speed with robustness (data equilibration; iterative refinement of
+#: each KKT solve). A sweep may turn them off; every retry turns them back on (Clarabel's defaults).
+SPEED_SETTINGS = ("equilibrate_enable", "iterative_refinement_enable")
+
+
+def robust(options: dict) -> dict:
+    """``options`` with the :data:`SPEED_SETTINGS` back at Clarabel's defaults (on), for a retry."""
+    return {k: v for k, v in options.items() if k not in SPEED_SETTINGS}
 
 
 class SolverStage:
@@ -34,12 +42,13 @@ class SolverStage:
             # bounded by supply): an "unbounded" status is Clarabel's infeasibility test firing
             # at its 1e-8 tolerance on a badly scaled market (the curves' coefficients are
             # Parameters, see LinearCurveParameters). Retry once with that test tightened.
-            return self._attempt({**self.solver_options, **UNBOUNDED_RETRY_OPTIONS})
+            return self._attempt({**robust(self.solver_options), **UNBOUNDED_RETRY_OPTIONS})
         except (InaccurateSolutionError, SolverError) as exc:
-            if not self._tightened or isinstance(exc, (InfeasibleError, UnboundedError)):
+            if isinstance(exc, (InfeasibleError, UnboundedError)) or (
+                    not self._tightened and robust(self.solver_options) == self.solver_options):
                 raise
             self.last_tolerance = "solver default"
-            relaxed = {**self.solver_options, **{k: 1e-8 for k in self._tightened}}
+            relaxed = {**robust(self.solver_options), **{k: 1e-8 for k in self._tightened}}
             return self._attempt(relaxed)
 
     def _attempt(self, options: dict) -> tuple[float, float]:

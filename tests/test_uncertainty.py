@@ -304,3 +304,33 @@ def test_a_family_of_its_own_is_built_once_and_draws_its_extra_input_after_the_m
 def test_a_rule_of_an_unregistered_family_is_refused():
     with pytest.raises(ModelInputError, match="registered family"):
         register(Rule("test_orphan_rule", "C42", (), _probe_rule, family="no_such_family"))
+
+
+# ----------------------------------------------------------------------------- the sweep's solver settings
+def test_sweep_solves_run_without_refinement_and_a_retry_turns_it_back_on(ds, monkeypatch):
+    from models.equilibrium import EquilibriumModel
+    from models.errors import InaccurateSolutionError
+    from models.solving import SPEED_SETTINGS
+    from models.uncertainty.floor_family import SWEEP_SOLVER_OPTIONS
+    bench = benchmark_from_dataset(ds, "ndpr")
+    lean = bench.model(solver_options=SWEEP_SOLVER_OPTIONS)
+    plain = bench.model()
+    a, b = lean.solve(), plain.solve()
+    assert np.allclose(a.regions["consumer_price"], b.regions["consumer_price"], atol=1e-6)
+    seen, read = [], EquilibriumModel._read
+    attempt = EquilibriumModel._attempt
+
+    def record(self, options):
+        seen.append(dict(options))
+        return attempt(self, options)
+
+    def uncertified_first(self, objective, solve_time):
+        if len(seen) == 1:
+            raise InaccurateSolutionError("inaccurate", "a stand-in certificate failure", "CLARABEL")
+        return read(self, objective, solve_time)
+
+    monkeypatch.setattr(EquilibriumModel, "_attempt", record)
+    monkeypatch.setattr(EquilibriumModel, "_read", uncertified_first)
+    lean.solve(subsidy=0.5)
+    assert seen[0]["iterative_refinement_enable"] is False
+    assert len(seen) >= 2 and not set(SPEED_SETTINGS) & set(seen[1])

@@ -32,7 +32,7 @@ What :class:`EquilibriumModel` still needs to become a thin wrapper:
   register.
 
 Speed (``benchmarks/bench_chain.py``): a sweep may turn off Clarabel's equilibration and
-iterative refinement (:data:`models.chain.build.SPEED_SETTINGS`; a failed step is retried with
+iterative refinement (:data:`models.solving.SPEED_SETTINGS`; a failed step is retried with
 both on). The single-good fast path (:mod:`models.fastpath`) is shared as is: it stands in for
 any built cvxpy problem.
 """

@@ -45,7 +45,7 @@ import scipy.sparse as sp
 from ..curves import total_area
 from ..errors import ModelInputError, SolverError
 from ..market import check_regions
-from ..solving import solve_once
+from ..solving import SPEED_SETTINGS, robust, solve_once
 from .floors import StageFloor
 from .policies import ChainPolicy
 from .spec import ChainMarket
@@ -55,9 +55,6 @@ from .spec import ChainMarket
 ROSTER = "members"
 #: Clarabel tolerances tried in turn, on a fresh set-up, when a solve fails or is not certified.
 RETRY_TOLERANCES = (1e-12, 1e-9, 1e-8)
-#: Clarabel settings that buy speed with robustness (data equilibration; iterative refinement of
-#: each KKT solve): a sweep may turn them off, and a retry turns them back on (Clarabel's defaults).
-SPEED_SETTINGS = ("equilibrate_enable", "iterative_refinement_enable")
 
 
 @dataclass
@@ -288,9 +285,9 @@ class ChainModel:
             error = exc
         stand_in, self.problem = self.problem, self._built
         try:
-            robust = {k: v for k, v in self.solver_options.items() if k not in SPEED_SETTINGS}
+            lean_off = robust(self.solver_options)
             for tol in RETRY_TOLERANCES:
-                options = {**robust, "tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol}
+                options = {**lean_off, "tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol}
                 try:
                     spent += self._attempt(options)
                     return read_solution(self, spent)
