@@ -119,14 +119,9 @@ class InputRanges:
         m = benchmark.market
         if horizon not in ("short", "long"):
             raise ModelInputError("horizon", horizon, "'short' or 'long'")
-        el = dataset.elasticities
         sides = {}
         for side in ("demand", "supply"):
-            row = el[(el["mineral"] == m.mineral) & (el["side"] == side) & (el["horizon"] == horizon)]
-            if len(row) != 1:
-                raise ModelInputError(f"elasticities.csv[{m.mineral}, {side}, {horizon}]", len(row), "one row")
-            r = row.iloc[0]
-            rng = Range(float(r["low"]), float(r["central"]), float(r["high"]), str(r["source"]), "elasticity")
+            rng = elasticity_range(dataset, m.mineral, side, horizon)
             curves = m.demand if side == "demand" else m.supply
             sides[side] = {reg: rng for reg in m.regions if curves.get(reg) is not None}
         sub = dataset.subsidies
@@ -138,6 +133,23 @@ class InputRanges:
         price_gap = (Range(0.0, 1.0, 1.0, "assumption: 0 to today's gap", "fraction of today's gap") if gap > 0
                      else Range(1.0, 1.0, 1.0, unit="fraction of today's gap"))
         return cls(m.mineral, horizon, sides["demand"], sides["supply"], subsidy, price_gap, gap)
+
+
+def elasticity_range(dataset, mineral: str, side: str, horizon: str) -> Range:
+    """The ``low, central, high`` row of ``data/elasticities.csv`` for one mineral, side and horizon."""
+    el = dataset.elasticities
+    row = el[(el["mineral"] == mineral) & (el["side"] == side) & (el["horizon"] == horizon)]
+    if len(row) != 1:
+        raise ModelInputError(f"elasticities.csv[{mineral}, {side}, {horizon}]", len(row), "one row")
+    r = row.iloc[0]
+    return Range(float(r["low"]), float(r["central"]), float(r["high"]), str(r["source"]), "elasticity")
+
+
+def kept_wedge(benchmark, china: str, share: float) -> dict | None:
+    """China's export wedge keeping ``share`` of today's base-year price gap, ``{china: USD/kg}``, as
+    :meth:`models.calibration.Benchmark.recalibrated` takes it (``None`` where the data quote no gap)."""
+    gap = float(benchmark.export_wedge.get(china, 0.0))
+    return {china: gap * float(share)} if gap > 0 else None
 
 
 def draw_inputs(ranges: InputRanges, n: int, seed: int, vary=INPUTS, by_region: bool = True) -> pd.DataFrame:

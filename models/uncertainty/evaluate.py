@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..calibration import benchmark_from_dataset
 from ..errors import ModelInputError, SolverError
-from .draws import INPUTS, InputRanges, draw_inputs
+from .draws import INPUTS, InputRanges, draw_inputs, kept_wedge
 from .families import Draw, FamilyInputs, get_family
 from .rules import get_rules
 
@@ -141,7 +141,7 @@ class Evaluator:
         ed = {r: float(row[f"ed_{r}"]) for r in regions if m.demand_curve(r) is not None}
         es = {r: float(row[f"es_{r}"]) for r in regions if m.supply_curve(r) is not None}
         china, gap = self.spec.china, self.ranges.observed_gap
-        wedge = {china: gap * float(row["price_gap_share"])} if gap > 0 else None
+        wedge = kept_wedge(self.bench, china, row["price_gap_share"])
         bench = self.bench.recalibrated(ed, es, export_wedge=wedge)
         discount = gap - (wedge or {}).get(china, gap)
         discounts = {(china, r): discount for r in regions if r != china} if discount > 0 else None

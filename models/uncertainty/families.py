@@ -5,7 +5,7 @@ kind of model: the price-floor chapter's floors on one equilibrium, the membersh
 games, the strategic supplier's lever, ... That kind is the rule's **family**. A
 :class:`Family` says how to make the models once and how to put one draw into them:
 
-* ``build(inputs, rules) -> state`` runs once per process (a Dask worker builds its own: cvxpy
+* ``build(inputs, rules) -> state`` (the state's class itself, usually) runs once per process (a Dask worker builds its own: cvxpy
   problems do not pickle). ``inputs`` is a :class:`FamilyInputs` (the sweep's spec, the dataset,
   the calibrated benchmark at central values and the input ranges); ``rules`` are the rules of
   this family the sweep grades (so the family builds only what they need).

@@ -19,14 +19,14 @@ does). A draw recomputes the cut of the core bloc's ban loss over every mineral 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..ban_verdicts import (disruption_losses, significant_impact_verdict, substitution_cut, substitution_models,
                             substitution_verdict)
 from ..calibration import benchmark_from_dataset
 from ..coalition import CORE
 from ..downstream import value_added_at_risk
-from .draws import Range
+from .draws import elasticity_range, kept_wedge
 from .families import Draw, Family, FamilyInputs, register_family
 from .rules import Rule, RuleOutcome, register
 
@@ -38,11 +38,10 @@ SUBSTITUTION_THRESHOLD = 0.5
 C16_MINERAL = "ndpr"
 
 
-def _elasticity_range(ds, mineral: str, side: str, horizon: str) -> Range:
-    el = ds.elasticities
-    row = el[(el["mineral"] == mineral) & (el["side"] == side) & (el["horizon"] == horizon)].iloc[0]
-    return Range(float(row["low"]), float(row["central"]), float(row["high"]), "data/elasticities.csv",
-                 "elasticity")
+def _elasticity_range(ds, mineral: str, side: str, horizon: str):
+    """The mineral's elasticity row, its source named by its file as the market's own elasticity
+    rows are in :func:`~models.uncertainty.draws.draw_ranges_table`."""
+    return replace(elasticity_range(ds, mineral, side, horizon), source="data/elasticities.csv")
 
 
 # ----------------------------------------------------------------------------- C16
@@ -66,9 +65,7 @@ class DisruptionState:
 
     def context(self, draw: Draw) -> DisruptionContext:
         row = draw.row
-        gap = float(self.bench.export_wedge.get(self.china, 0.0))
-        share = float(row.get("price_gap_share", 1.0))
-        wedge = {self.china: gap * share} if gap > 0 and share < 1 else None
+        wedge = kept_wedge(self.bench, self.china, row.get("price_gap_share", 1.0))
         bench = self.bench.recalibrated(float(row["ed_short_ndpr"]), float(row["es_short_ndpr"]), export_wedge=wedge)
         out = disruption_losses(bench, self.value_added, self.china, TARGETED_MONTHS)
         return DisruptionContext(out["largest"], out["targeted"], out["market"], self.world_gdp_musd)
@@ -80,11 +77,7 @@ def _disruption_ranges(inputs: FamilyInputs) -> dict:
             "es_short_ndpr": _elasticity_range(ds, C16_MINERAL, "supply", "short")}
 
 
-def _build_disruptions(inputs: FamilyInputs, rules: list) -> DisruptionState:
-    return DisruptionState(inputs, rules)
-
-
-register_family(Family("export_controls", _build_disruptions,
+register_family(Family("export_controls", DisruptionState,
                        ranges=_disruption_ranges, known_need=lambda name: name == "disruptions",
                        description="the export-controls chapter's NdPr bans, short run (models.ban_verdicts)"))
 
@@ -129,11 +122,7 @@ def _substitution_ranges(inputs: FamilyInputs) -> dict:
     return {f"es_{h}_{m}": _elasticity_range(ds, m, "supply", h) for m in ds.mineral_ids}
 
 
-def _build_substitution(inputs: FamilyInputs, rules: list) -> SubstitutionState:
-    return SubstitutionState(inputs, rules)
-
-
-register_family(Family("substitution", _build_substitution,
+register_family(Family("substitution", SubstitutionState,
                        ranges=_substitution_ranges, known_need=lambda name: name == "ban_losses",
                        description="the model chapter's complete Chinese ban, least and most elastic demand"))
 

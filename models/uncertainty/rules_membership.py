@@ -57,11 +57,7 @@ class MembershipState:
         return MembershipContext(self.setting, self.facts, numbers)
 
 
-def _build(inputs: FamilyInputs, rules: list) -> MembershipState:
-    return MembershipState(inputs, rules)
-
-
-register_family(Family("membership", _build, known_need=lambda name: name in PARTS,
+register_family(Family("membership", MembershipState, known_need=lambda name: name in PARTS,
                        description="the membership chapter's roster games (models.coalition.verdicts)"))
 
 

@@ -136,11 +136,8 @@ def c27(ctx: StrategicContext) -> RuleOutcome:
     return _outcome(limit_pricing_verdict(ctx.setting, none, pref, float(none["e if no entry"])))
 
 
-def _build(inputs, rules):
-    return StrategicState(inputs, rules)
 
-
-register_family(Family("strategic", _build, known_need=lambda name: name in NEEDS,
+register_family(Family("strategic", StrategicState, known_need=lambda name: name in NEEDS,
                        description="the flooding chapter's strategic supplier and entrants (StrategicContext)"))
 register(Rule("C41", "C41", ("lever",), c41, "China has the lowest cost and still profits", family="strategic"))
 register(Rule("C17", "C17", ("lever",), c17, "dependence is a lever for China", family="strategic"))

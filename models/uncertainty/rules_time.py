@@ -147,11 +147,7 @@ def c35(ctx: TimeContext) -> RuleOutcome:
     return RuleOutcome(c35_verdict(lr, low, high), {"implied_lr": lr})
 
 
-def _build(inputs, rules):
-    return TimeState(inputs, rules)
-
-
-register_family(Family("time", _build, ranges=time_ranges, known_need=lambda name: name in NEEDS,
+register_family(Family("time", TimeState, ranges=time_ranges, known_need=lambda name: name in NEEDS,
                        description="the independence chapter's year-by-year paths (TimeContext)"))
 register(Rule("C21", "C21", ("path",), c21, "full self-sufficiency takes time", family="time"))
 register(Rule("C34", "C34", ("path",), c34, "a large amount of US supply within a year", family="time"))
@@ -250,11 +246,7 @@ def c39(ctx: InvestmentContext) -> RuleOutcome:
                        {"deep_sea_breakeven": deep, "land_breakeven": land, "price_quantile": ctx.state.price_quantile})
 
 
-def _build_investment(inputs, rules):
-    return InvestmentState(inputs, rules)
-
-
-register_family(Family("investment", _build_investment, ranges=investment_ranges,
+register_family(Family("investment", InvestmentState, ranges=investment_ranges,
                        known_need=lambda name: name == "projects",
                        description="the investment chapter's price process and projects (InvestmentContext)"))
 register(Rule("C24", "C24", ("projects",), c24, "calmer prices and floors support investment", family="investment"))
