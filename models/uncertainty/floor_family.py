@@ -33,6 +33,12 @@ def floor_of(spec, dataset) -> float:
     return float(floors["ndpr"]) / dataset.price("ndpr", "reference") * dataset.price(spec.mineral, "reference")
 
 
+def budget_of(spec, dataset) -> float:
+    """The sweep's stockpile budget (USD million): the mineral's share of ``spec.vault_total_musd``
+    under the book's one convention (:func:`models.insurance_data.vault_budgets`)."""
+    return float(vault_budgets(dataset, total=spec.vault_total_musd)["budget_musd"].get(spec.mineral, 0.0))
+
+
 #: Clarabel settings of every solve of a sweep: iterative refinement off. On NdPr's benchmark draws it
 #: cuts a one-solve draw from 5.4-6.0 to 3.8 ms with the same certified prices (to 1e-8 USD/kg); a
 #: solve that fails or is not certified is retried with it back on (:func:`models.solving.robust`).
@@ -60,7 +66,7 @@ class FloorState:
         f = floor_of(spec, ds)
         sub = ds.subsidies[(ds.subsidies["region"] == spec.china) & (ds.subsidies["mineral"] == spec.mineral)]
         probe = float(sub["high"].iloc[0]) if len(sub) else 0.0
-        budget = float(vault_budgets(ds, total=spec.vault_total_musd)["budget_musd"].get(spec.mineral, 0.0))
+        budget = budget_of(spec, ds)
         common = dict(bloc=Bloc(members, 0.0), subsidies=ProducerSubsidy(spec.china, 1.0))
         scenarios = {"none": (), "pref": PreferentialFloor(f), "guar": GuaranteedPrice(members, f),
                      "cfd": CfdFloor(members, f),

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from ..coalition.verdicts import (GDP_SHARED, PARTS, MEMBERSHIP_VERDICTS, MembershipFacts, MembershipSetting,
                                   membership_facts, membership_numbers, membership_setting, membership_verdict)
 from .families import Draw, Family, FamilyInputs, register_family
-from .floor_family import floor_of
+from .floor_family import budget_of, floor_of
 from .rules import Rule, RuleOutcome, register
 
 
@@ -43,10 +43,8 @@ class MembershipState:
     """The membership family's fixed part of a sweep; :meth:`context` solves one draw's games."""
 
     def __init__(self, inputs: FamilyInputs, rules: list):
-        from ..insurance_data import vault_budgets
         spec, ds = inputs.spec, inputs.dataset
-        budget = float(vault_budgets(ds, total=spec.vault_total_musd)["budget_musd"].get(spec.mineral, 0.0))
-        self.setting = membership_setting(ds, spec.mineral, budget=budget, floor_level=floor_of(spec, ds),
+        self.setting = membership_setting(ds, spec.mineral, budget=budget_of(spec, ds), floor_level=floor_of(spec, ds),
                                           location=spec.stockpile_location, supplier=spec.china,
                                           barred=(spec.china,))
         self.facts = membership_facts(ds, self.setting.grand, tuple(ds.mineral_ids), horizon=spec.horizon)
