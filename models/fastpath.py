@@ -112,6 +112,22 @@ def fast_problem(model) -> "FastProblem | None":
     return fast
 
 
+def pin(model) -> None:
+    """Set up ``model``'s fast path at its current data and pin its solver
+    (:meth:`FastProblem.pin`); nothing if the fast path does not apply."""
+    fast = fast_problem(model)
+    if fast is not None:
+        fast.pin()
+
+
+def rewind(model) -> None:
+    """Return ``model``'s fast path to its pinned solver (:meth:`FastProblem.rewind`), so that the
+    next solve does not depend on the solves before it; nothing if the fast path does not apply."""
+    fast = fast_problem(model)
+    if fast is not None:
+        fast.rewind()
+
+
 def unavailable_reason(model) -> str | None:
     """Why the last sweep of ``model`` used the cvxpy path (``None`` if it used the fast path)."""
     if not ENABLED:

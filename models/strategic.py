@@ -25,6 +25,12 @@ operating profit it earns *with* its own capacity in the market covers its annua
 (``I_k`` capital cost, ``r`` discount rate, ``T`` life): the prices it expects are the ones
 its entry makes. Entry is decided after the leader moves (the leader anticipates it).
 
+**Re-solves.** Every solve re-solves the one built programme through the Clarabel fast path
+(:mod:`models.fastpath`): its solver is set up once, at the build's data, and each solve
+replaces its data whole (``pin``/``rewind``), so a solve's answer does not depend on the order of
+the solves before it (a grid, a refinement, a Monte Carlo draw); where the fast path does not
+apply (another solver, constant-elasticity curves) each solve goes through cvxpy.
+
 **Best responses** are found on a grid of ``e`` and checked by a bounded scalar search in the two
 cells around the grid's best; :class:`BestResponse` reports the grid step and the payoff the grid
 gives up (the honest error), and :func:`brute_force_payoffs` re-builds a fresh model at each
@@ -44,6 +50,7 @@ from .curves import LinearCurve
 from .equilibrium import EquilibriumModel
 from .csvfile import read_rows
 from .errors import DataValidationError, ModelInputError
+from .fastpath import pin, rewind
 from .market import Market
 from .policies import ALL, Bloc, ExportQuota, ExportTax, Scenario
 
@@ -226,6 +233,7 @@ class StrategicMarket:
             prices[e.region] = prices[e.host]
         self.model = EquilibriumModel(self.market, self.scenario, benchmark_prices=prices,
                                       solver=solver, parametric_routes=bool(self.entrants))
+        pin(self.model)
         self.arcs = [(leader, j) for j in self.market.regions if j != leader]
         #: the leader's base export wedge (USD/kg): ``w_base + e < 0`` is an export subsidy
         self.base_wedge = self.built_wedge = float(benchmark.export_wedge.get(leader, 0.0))
@@ -284,7 +292,9 @@ class StrategicMarket:
         if self.entrants:
             others = [r for r in self.market.regions]
             updates["banned_routes"] = {k.region: others for k in self.entrants if k.project not in built}
-        return self.model.solve(**updates)
+        rewind(self.model)
+        _, result = self.model.solve_raw(**updates)
+        return result()
 
     def leader_welfare(self, result) -> float:
         """``W_L``: the leader's consumer and producer surplus plus its government's revenue."""

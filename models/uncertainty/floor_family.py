@@ -6,7 +6,7 @@ the CfD, the stockpile buying from anyone or from members only), all on the spec
 China's producer subsidy as a parameter. For a draw, :meth:`FloorState.context` pushes the
 re-calibrated curves into every model (:meth:`~models.equilibrium.EquilibriumModel.set_market`),
 returns each model's Clarabel solver, set up once at the build's central data, to that set-up
-(:func:`rewind_solvers`: the draw's data replace the solver's whole, so a draw's numbers do not
+(:func:`models.fastpath.rewind`: the draw's data replace the solver's whole, so a draw's numbers do not
 depend on the draws the process solved before) and returns a :class:`~models.uncertainty.rules.RuleContext`
 whose named solves (``pref@market+flood``, ...) are solved on demand.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ModelInputError
-from ..fastpath import fast_problem
+from ..fastpath import pin, rewind
 from ..insurance_data import vault_budgets
 from ..policies import Bloc, CfdFloor, GuaranteedPrice, PreferentialFloor, ProducerSubsidy, StockpileFloor
 from ..trade_costs import policy_trade_costs
@@ -44,22 +44,6 @@ def budget_of(spec, dataset) -> float:
 #: cuts a one-solve draw from 5.4-6.0 to 3.8 ms with the same certified prices (to 1e-8 USD/kg); a
 #: solve that fails or is not certified is retried with it back on (:func:`models.solving.robust`).
 SWEEP_SOLVER_OPTIONS = {"iterative_refinement_enable": False}
-
-
-def pin_solvers(model) -> None:
-    """Set up ``model``'s Clarabel fast path at its current (central) data and pin it
-    (:meth:`models.fastpath.FastProblem.pin`): each draw then updates that solver's data."""
-    fast = fast_problem(model)
-    if fast is not None:
-        fast.pin()
-
-
-def rewind_solvers(model) -> None:
-    """Before a draw: return ``model``'s fast path to its pinned solver
-    (:meth:`models.fastpath.FastProblem.rewind`), so the draw does not depend on the ones before."""
-    fast = fast_problem(model)
-    if fast is not None:
-        fast.rewind()
 
 
 def _instrument(name: str) -> str:
@@ -103,7 +87,7 @@ class FloorState:
                                     float(tau[np.ix_(idx, idx)].max()))
         self.budget = budget
         for model in self.models.values():
-            pin_solvers(model)
+            pin(model)
 
 
     def _levels(self, name: str, subsidy: float) -> dict:
@@ -119,7 +103,7 @@ class FloorState:
         """Put ``draw`` into every model and return the context of its named solves."""
         for model in self.models.values():
             model.set_market(draw.bench.market, benchmark_prices=draw.bench.prices)
-            rewind_solvers(model)
+            rewind(model)
         discounts = draw.export_discounts
 
         def solve(name):

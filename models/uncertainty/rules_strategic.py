@@ -30,7 +30,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ModelInputError
-from ..fastpath import fast_problem
 from ..flooding_verdicts import (FloodingSetting, flood_row, leverage_verdict, limit_pricing_verdict,
                                  lowest_cost_verdict)
 from ..policies import Bloc, PreferentialFloor
@@ -104,10 +103,7 @@ class StrategicState:
 
     def context(self, draw: Draw) -> StrategicContext:
         for sm in self.markets.values():
-            sm.set_benchmark(draw.bench)
-            fast = fast_problem(sm.model)
-            if fast is not None:
-                fast.reset()            # Clarabel set up afresh: a draw does not depend on the ones before
+            sm.set_benchmark(draw.bench)     # each solve rewinds the pinned solver: history-free
         return StrategicContext(self)
 
 
