@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..calibration import Benchmark
 from ..equilibrium import EquilibriumModel
+from ..fastpath import pin, rewind
 from ..validate import nonneg_number as _nonneg, positive_number as _positive
 from ..errors import ModelInputError
 from ..policies import ALL, MEMBERS, Bloc, CfdFloor, GuaranteedPrice, PreferentialFloor, Scenario, StockpileFloor
@@ -133,6 +134,7 @@ class RosterModel:
             name=f"roster model ({instrument})", bloc=Bloc(self.regions, self.external_tariff),
             floors=() if floor is None else (floor,))
         self.model: EquilibriumModel = bench.model(scenario, solver=solver, parametric_routes=True)
+        pin(self.model)                # Clarabel set up once; every roster's solve updates its data
         self.n_solves = 0
         if baseline is not None and not isinstance(baseline, EquilibriumResult):
             raise ModelInputError("baseline", type(baseline).__name__, "an EquilibriumResult of bench.solve()")
@@ -202,10 +204,12 @@ class RosterModel:
         for region, amount in discounts.items():
             check_roster((region,), self.regions, field="discounts")
             _nonneg(f"discounts[{region}]", amount)
-        result = self.model.solve(
+        rewind(self.model)             # history-free: the answer does not depend on earlier rosters
+        _, read = self.model.solve_raw(
             members=members, floor_level=level, external_tariff=tariff, budget=budget,
             banned_routes={self.supplier: ban} if ban else None,
             export_discounts={(self.supplier, r): float(a) for r, a in discounts.items()} or None)
+        result = read()
         self.n_solves += 1
         result.parameters.update({"members": members, "ban": ban, "discounts": discounts})
         return result
