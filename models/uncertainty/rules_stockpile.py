@@ -41,8 +41,8 @@ China's extra subsidy of a draw does not enter the insurance model.
 (:class:`~models.insurance.InsuranceModel`); the family uses the chapter's ``K``,
 :data:`GRID_POINTS` = 20: about 2 s to solve at central values, more at some draws. Coarser grids
 are cheaper (``K`` = 5: 0.75 s; 10: 1.4 s) but do not keep the central verdict: the bloc's
-expected welfare is nearly flat in the graphite inventory (the grid error, the change to the
-neighbouring levels, is 0.07-0.23 M USD for graphite against 12-22 M USD for NdPr), so the grid
+expected welfare is nearly flat in the graphite inventory (at ``K`` = 16-20 the grid error, the
+change to the neighbouring levels, is 0.07-0.23 M USD for graphite against 12-22 M USD for NdPr), so the grid
 picks anything from 0 to 25 kt of graphite, and whether that inventory removes half of graphite's
 rise in the world cut decides between ``supported`` and ``supported with conditions`` (at central
 values: ``K`` = 10, 12, 14, 20, 40 give 7 of 7 pairs stabilised, ``K`` = 3-8, 15, 16 give 6 of 7;
