@@ -29,7 +29,7 @@ from models.uncertainty import Evaluator, SweepSpec, draw_inputs  # noqa: E402
 from models.uncertainty.evaluate import register_verdicts, tidy  # noqa: E402
 
 FAMILIES = {"strategic": ("C41", "C17", "C27"), "time": ("C21", "C34", "C35", "C42", "C43"),
-            "investment": ("C24", "C39")}
+            "investment": ("C24", "C39"), "stockpile": ("C14",)}
 
 
 def run(rules: tuple, draws: int, seed: int, ds) -> None:

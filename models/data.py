@@ -99,9 +99,15 @@ def _cross_checks(t: dict[str, pd.DataFrame]) -> None:
         line = dis.attrs["lines"][i]
         if r["destinations"] != "ALL" and r["origin"] in r["destinations"].split(";"):
             raise DataValidationError("disruptions", line, "destinations", "must not include the origin")
-    if len(dis) and dis["annual_probability"].sum() > 1:
-        raise DataValidationError("disruptions", None, "annual_probability",
-                                  f"probabilities sum to {dis['annual_probability'].sum():.4g}, more than 1")
+        for column, ok in (("probability_low", r["probability_low"] <= r["annual_probability"]),
+                           ("probability_high", r["annual_probability"] <= r["probability_high"])):
+            if not ok:
+                raise DataValidationError("disruptions", line, column,
+                                          "need probability_low <= annual_probability <= probability_high")
+    for column in ("annual_probability", "probability_high"):
+        if len(dis) and dis[column].sum() > 1:
+            raise DataValidationError("disruptions", None, column,
+                                      f"probabilities sum to {dis[column].sum():.4g}, more than 1")
     c = t["claims"]
     for i, r in c.iterrows():
         if r["model"] == "out_of_scope" and (r["verdict"] != "out of scope" or not r["verdict_detail"]):

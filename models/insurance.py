@@ -130,6 +130,8 @@ class InsuranceModel:
     grid_points : int
         ``K``, levels of the bloc search per mineral besides 0.
     solver : str
+    solver_options : mapping, optional
+        Passed to every solve (e.g. Clarabel's ``tol_feas``); default: the solver's own defaults.
     """
 
     def __init__(self, benchmarks: Mapping[str, Benchmark], disruptions: Sequence[Disruption] | None = None,
@@ -137,7 +139,7 @@ class InsuranceModel:
                  members: Sequence[str] = BLOC_CORE, carrying_cost: float = 0.05, residual_value: float = 0.0,
                  purchase_years: int = PURCHASE_YEARS, holding_years: int = HOLDING_YEARS,
                  purchase_benchmarks: Mapping[str, Benchmark] | None = None, grid_points: int = 20,
-                 solver: str = "CLARABEL"):
+                 solver: str = "CLARABEL", solver_options: Mapping | None = None):
         if not isinstance(benchmarks, Mapping) or not benchmarks:
             raise ModelInputError("benchmarks", type(benchmarks).__name__, "a non-empty mapping mineral -> Benchmark")
         purchase_benchmarks = benchmarks if purchase_benchmarks is None else purchase_benchmarks
@@ -191,6 +193,9 @@ class InsuranceModel:
         self.solver = str(solver).upper()
         if self.solver not in cp.installed_solvers():
             raise ModelInputError("solver", solver, f"an installed solver among {cp.installed_solvers()}")
+        if solver_options is not None and not isinstance(solver_options, Mapping):
+            raise ModelInputError("solver_options", type(solver_options).__name__, "a mapping of solver settings")
+        self.solver_options = dict(solver_options or {})
         loc = self.regions.index(self.location)
         self.P0 = pd.Series({m: float(b.prices.iloc[loc]) for m, b in self.benchmarks.items()}, name="P0")
         self.v = self.P0 * self.residual_share
@@ -342,7 +347,7 @@ class InsuranceModel:
     # ------------------------------------------------------------------ solve and certify
     def _solve(self, problem: cp.Problem) -> float:
         try:
-            problem.solve(solver=self.solver)
+            problem.solve(solver=self.solver, **self.solver_options)
         except cp.error.SolverError as exc:
             raise SolverError("solver_error", f"the solver failed ({exc}); try solver='SCS'", self.solver) from exc
         if problem.status == cp.OPTIMAL:

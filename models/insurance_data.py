@@ -118,6 +118,24 @@ def disruptions_from_dataset(dataset) -> tuple[Disruption, ...]:
                  for _, r in dataset.disruptions.iterrows())
 
 
+def probability_ranges(dataset) -> pd.DataFrame:
+    """The range of each scenario's annual probability in ``data/disruptions.csv`` (1/year).
+
+    Returns a DataFrame indexed by scenario ``name`` with ``low``, ``central`` (the
+    ``annual_probability`` the chapters use) and ``high`` (``probability_low``, ``probability_high``:
+    assumptions, stated in the row's ``source``) and ``source``; checked on load
+    (:func:`models.data.load_dataset`): ``0 < low <= central <= high <= 1``, the central and the
+    high ends each summing to at most 1.
+    """
+    dis = dataset.disruptions
+    out = pd.DataFrame({"low": dis["probability_low"].astype(float).to_numpy(),
+                        "central": dis["annual_probability"].astype(float).to_numpy(),
+                        "high": dis["probability_high"].astype(float).to_numpy(),
+                        "source": dis["source"].astype(str).to_numpy()},
+                       index=pd.Index(dis["name"], name="name"))
+    return out
+
+
 _DEFAULTS: tuple[Disruption, ...] | None = None
 
 

@@ -231,13 +231,24 @@ def test_missing_file(tmp_path):
 
 @pytest.mark.parametrize("column,value", [("cut_share", "1.5"), ("annual_probability", "2"),
                                           ("minerals", "cobalt"), ("destinations", "CHN;USA"),
-                                          ("duration_years", "0"), ("source", "assumption:")])
+                                          ("duration_years", "0"), ("source", "assumption:"),
+                                          ("probability_low", "0.5"), ("probability_high", "0.01"),
+                                          ("probability_high", "0")])
 def test_bad_disruption(tmp_path, column, value):
     """disruptions.csv: shares and probabilities in (0, 1], known minerals, no origin among the
-    destinations, whole positive durations, a source on every row."""
+    destinations, whole positive durations, a source on every row, a probability inside its range."""
     d = _copy(tmp_path)
     _edit(d, "disruptions", 2, column, value)
     _expect(d, "disruptions", 2, column)
+
+
+def test_disruption_ranges_that_sum_above_one_are_refused(tmp_path):
+    """The high ends of the probabilities are drawn together: they must sum to at most 1, as the central ones."""
+    d = _copy(tmp_path)
+    for line in (2, 3, 4):
+        _edit(d, "disruptions", line, "probability_high", "0.5")
+    err = _expect(d, "disruptions", None, "probability_high")
+    assert "sum to 1.5" in str(err)
 
 
 @pytest.mark.parametrize("column,value", [("value_added_share", "1.5"), ("value_added_share", "0"),

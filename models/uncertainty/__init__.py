@@ -27,3 +27,4 @@ from . import rules_membership  # noqa: E402,F401  the membership chapter's rule
 from . import rules_controls  # noqa: E402,F401  the export-control and model chapters' rules
 from . import rules_strategic  # noqa: E402,F401  the flooding chapter's rules
 from . import rules_time  # noqa: E402,F401  the independence and investment chapters' rules
+from . import rules_stockpile  # noqa: E402,F401  the stockpile chapter's rule (C14)

@@ -41,11 +41,7 @@ NOT_MOVED = {
            "output cannot come before 2028 anywhere inside the range, so no draw can move it",
 }
 #: Why a model-graded claim has no rule yet (by claim; otherwise :data:`NOT_YET_DEFAULT`).
-NOT_YET_REASONS: dict[str, str] = {
-    "C14": "the stockpile chapter grades it on the insurance model's search for the bloc's and the world's "
-           "best inventories, about 30 s a draw, and on disruption probabilities that data/disruptions.csv "
-           "gives without a range; a rule would draw elasticities only, at a cost the chapter cannot carry",
-}
+NOT_YET_REASONS: dict[str, str] = {}
 NOT_YET_DEFAULT = ("graded by its chapter on a model, but no rule of models.uncertainty grades it yet "
                    "(the {chapter} chapter's rule family is not registered)")
 

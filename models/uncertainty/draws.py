@@ -13,8 +13,9 @@ Which inputs are uncertain, and over which range, is read from ``data/``:
   ``data/README.md`` notes that the ex-China premium is recent and unstable (Benchmark put the
   European price *below* China's in July 2025); a negative gap would be an export subsidy, which
   the calibration does not encode, so the range stops at no gap.
-* **disruption probabilities** (``disruptions.csv``) have one value each and no range, and no
-  verdict graded on an equilibrium solve uses them: they are listed in :data:`NOT_DRAWN`.
+* **disruption probabilities** (``disruptions.csv``: ``probability_low, annual_probability,
+  probability_high``) enter the stockpile's insurance model only: the ``stockpile`` family draws
+  them as inputs of its own (:mod:`.rules_stockpile`), not the market's.
 
 Distributions. Each input with ``low, central, high`` is drawn from the **triangular**
 distribution with those minimum, mode and maximum. The data give three points and nothing about
@@ -41,11 +42,9 @@ from ..errors import ModelInputError
 
 #: Inputs that can vary, in the order their draws are made.
 INPUTS = ("elasticities", "subsidy", "price_gap")
-#: Uncertain inputs in ``data/`` that a sweep does not draw, and why.
-NOT_DRAWN = {
-    "disruption probabilities": "data/disruptions.csv gives one annual probability per scenario and no "
-                                "range; they enter the stockpile's insurance model, not one equilibrium solve",
-}
+#: Uncertain inputs in ``data/`` that no sweep draws, and why (none today: the disruption
+#: probabilities, once listed here, are the ``stockpile`` family's own inputs).
+NOT_DRAWN: dict = {}
 
 
 @dataclass(frozen=True)
@@ -67,6 +66,38 @@ class Range:
         if self.high == self.low:
             return np.full(n, self.low)
         return rng.triangular(self.low, self.mode, self.high, size=n)
+
+    def cdf(self, x: float) -> float:
+        r"""The triangular distribution's ``F(x)`` (``a, c, b`` = low, mode, high)::
+
+            F(x) = (x − a)² / ((b − a)(c − a))          a ≤ x ≤ c
+                 = 1 − (b − x)² / ((b − a)(b − c))      c < x ≤ b
+
+        (0 below ``a``, 1 above ``b``; a point range gives 1 from ``a`` on)."""
+        a, c, b, x = self.low, self.mode, self.high, float(x)
+        if x <= a:
+            return 0.0 if x < a or b > a else 1.0
+        if x >= b:
+            return 1.0
+        return (x - a) ** 2 / ((b - a) * (c - a)) if x <= c else 1.0 - (b - x) ** 2 / ((b - a) * (b - c))
+
+    def quantile(self, u: float) -> float:
+        r"""The inverse of :meth:`cdf`, ``F⁻¹(u)`` for ``0 ≤ u ≤ 1``::
+
+            F⁻¹(u) = a + √(u (b − a)(c − a))            u ≤ (c − a)/(b − a)
+                   = b − √((1 − u)(b − a)(b − c))       otherwise
+
+        Two ranges read at the same ``u`` couple two inputs comonotonically, each keeping its own
+        triangular distribution (a draw of one horizon's elasticity gives the other's)."""
+        u = float(u)
+        if not 0.0 <= u <= 1.0:
+            raise ModelInputError("quantile", u, "a probability in [0, 1]")
+        a, c, b = self.low, self.mode, self.high
+        if b == a:
+            return a
+        if u <= (c - a) / (b - a):
+            return a + float(np.sqrt(u * (b - a) * (c - a)))
+        return b - float(np.sqrt((1.0 - u) * (b - a) * (b - c)))
 
 
 @dataclass(frozen=True)
