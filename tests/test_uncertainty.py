@@ -87,6 +87,26 @@ def test_draws_stay_within_the_ranges_of_the_data(c25, ds):
     assert d["subsidy"].mean() == pytest.approx((sub["low"] + sub["usd_per_kg"] + sub["high"]) / 3, rel=0.05)
 
 
+def test_the_price_gap_share_is_drawn_uniform_as_documented(c25):
+    """The share of today's gap kept is uniform on [0, 1] (draws.py, the robustness chapter's
+    table); the elasticities stay triangular; a shape takes one number a draw from the generator,
+    so it does not move the draws of the inputs after it."""
+    from scipy import stats
+    from models.uncertainty.draws import Range
+    d = draw_inputs(c25.ranges, 4000, seed=2)
+    assert c25.ranges.price_gap.shape == "uniform"
+    assert stats.kstest(d["price_gap_share"], "uniform").pvalue > 0.01
+    tri = c25.ranges.supply["CHN"]
+    assert stats.kstest(d["es_CHN"], "triang", args=((tri.mode - tri.low) / (tri.high - tri.low), tri.low,
+                                                      tri.high - tri.low)).pvalue > 0.01
+    u = Range(0.0, 1.0, 1.0, shape="uniform")
+    assert u.cdf(0.25) == pytest.approx(0.25) and u.quantile(0.25) == pytest.approx(0.25)
+    t = Range(0.0, 1.0, 1.0)
+    assert t.cdf(0.5) == pytest.approx(0.25) and t.quantile(0.25) == pytest.approx(0.5)
+    with pytest.raises(ModelInputError, match="shape"):
+        Range(0.0, 0.5, 1.0, shape="normal")
+
+
 def test_inputs_not_varied_stay_central_and_one_draw_per_side_is_shared(c25):
     d = draw_inputs(c25.ranges, 20, seed=2, vary=("subsidy",))
     assert (d["ed_USA"] == c25.ranges.demand["USA"].mode).all()

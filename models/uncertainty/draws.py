@@ -42,6 +42,8 @@ from ..errors import ModelInputError
 
 #: Inputs that can vary, in the order their draws are made.
 INPUTS = ("elasticities", "subsidy", "price_gap")
+#: The shapes a :class:`Range` is drawn from.
+SHAPES = ("triangular", "uniform")
 #: Uncertain inputs in ``data/`` that no sweep draws, and why (none today: the disruption
 #: probabilities, once listed here, are the ``stockpile`` family's own inputs).
 NOT_DRAWN: dict = {}
@@ -49,22 +51,33 @@ NOT_DRAWN: dict = {}
 
 @dataclass(frozen=True)
 class Range:
-    """A triangular range ``low ≤ mode ≤ high`` (``low == high`` is a point), its source and unit."""
+    """A range ``low ≤ mode ≤ high`` (``low == high`` is a point), its source, unit and shape.
+
+    ``shape`` is ``"triangular"`` (minimum, mode, maximum: the default) or ``"uniform"`` on
+    ``[low, high]``, where ``mode`` is only the value used when the input is not drawn. Either
+    shape takes one uniform number from the generator per draw, so changing one input's shape
+    does not move the draws of the inputs after it.
+    """
 
     low: float
     mode: float
     high: float
     source: str = ""
     unit: str = ""
+    shape: str = "triangular"
 
     def __post_init__(self):
         vals = (self.low, self.mode, self.high)
         if not all(np.isfinite(v) for v in vals) or not self.low <= self.mode <= self.high:
             raise ModelInputError("range", vals, "finite numbers with low <= central <= high")
+        if self.shape not in SHAPES:
+            raise ModelInputError("range.shape", self.shape, f"one of {SHAPES}")
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         if self.high == self.low:
             return np.full(n, self.low)
+        if self.shape == "uniform":
+            return rng.uniform(self.low, self.high, size=n)
         return rng.triangular(self.low, self.mode, self.high, size=n)
 
     def cdf(self, x: float) -> float:
@@ -73,12 +86,15 @@ class Range:
             F(x) = (x − a)² / ((b − a)(c − a))          a ≤ x ≤ c
                  = 1 − (b − x)² / ((b − a)(b − c))      c < x ≤ b
 
-        (0 below ``a``, 1 above ``b``; a point range gives 1 from ``a`` on)."""
+        (0 below ``a``, 1 above ``b``; a point range gives 1 from ``a`` on); a uniform range's is
+        ``(x − a) / (b − a)``."""
         a, c, b, x = self.low, self.mode, self.high, float(x)
         if x <= a:
             return 0.0 if x < a or b > a else 1.0
         if x >= b:
             return 1.0
+        if self.shape == "uniform":
+            return (x - a) / (b - a)
         return (x - a) ** 2 / ((b - a) * (c - a)) if x <= c else 1.0 - (b - x) ** 2 / ((b - a) * (b - c))
 
     def quantile(self, u: float) -> float:
@@ -95,6 +111,8 @@ class Range:
         a, c, b = self.low, self.mode, self.high
         if b == a:
             return a
+        if self.shape == "uniform":
+            return a + u * (b - a)
         if u <= (c - a) / (b - a):
             return a + float(np.sqrt(u * (b - a) * (c - a)))
         return b - float(np.sqrt((1.0 - u) * (b - a) * (b - c)))
@@ -161,7 +179,8 @@ class InputRanges:
                          str(row["source"].iloc[0]), "USD/kg") if len(row)
                    else Range(0.0, 0.0, 0.0, "no subsidy in data", "USD/kg"))
         gap = float(benchmark.export_wedge.get(china, 0.0))
-        price_gap = (Range(0.0, 1.0, 1.0, "assumption: 0 to today's gap", "fraction of today's gap") if gap > 0
+        price_gap = (Range(0.0, 1.0, 1.0, "assumption: 0 to today's gap", "fraction of today's gap", "uniform")
+                     if gap > 0
                      else Range(1.0, 1.0, 1.0, unit="fraction of today's gap"))
         return cls(m.mineral, horizon, sides["demand"], sides["supply"], subsidy, price_gap, gap)
 
@@ -224,11 +243,11 @@ def draw_ranges_table(ranges: InputRanges) -> pd.DataFrame:
     rows = []
     for side, prefix in (("demand", "ed"), ("supply", "es")):
         for reg, r in getattr(ranges, side).items():
-            rows.append((f"{prefix}_{reg}", r.unit, r.low, r.mode, r.high, "triangular", "data/elasticities.csv"))
+            rows.append((f"{prefix}_{reg}", r.unit, r.low, r.mode, r.high, r.shape, "data/elasticities.csv"))
     s, g = ranges.subsidy, ranges.price_gap
-    rows.append(("subsidy", s.unit, s.low, s.mode, s.high, "triangular", "data/subsidies.csv"))
-    rows.append(("price_gap_share", g.unit, g.low, g.mode, g.high, "uniform",
+    rows.append(("subsidy", s.unit, s.low, s.mode, s.high, s.shape, "data/subsidies.csv"))
+    rows.append(("price_gap_share", g.unit, g.low, g.mode, g.high, g.shape,
                  "assumption (see models.uncertainty.draws)"))
     for name, r in ranges.extra:
-        rows.append((name, r.unit, r.low, r.mode, r.high, "triangular", r.source))
+        rows.append((name, r.unit, r.low, r.mode, r.high, r.shape, r.source))
     return pd.DataFrame(rows, columns=["input", "unit", "low", "central", "high", "distribution", "source"])
