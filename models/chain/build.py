@@ -253,7 +253,18 @@ class ChainModel:
                 raise ModelInputError("solve() keyword", key, f"a policy key among {known}")
         if updates.get(ROSTER) is not None:
             updates = {**updates, ROSTER: self._roster(updates[ROSTER])}
+        previous = dict(self.overrides)
         self.overrides.update(updates)
+        try:
+            self._set_parameters()
+        except ModelInputError:     # a refused value does not stay on the model: the last good ones do
+            self.overrides = previous
+            with contextlib.suppress(ModelInputError):
+                self._set_parameters()
+            raise
+
+    def _set_parameters(self) -> None:
+        """Every policy's Parameters from its own values, the overrides and the roster."""
         roster = self.overrides.get(ROSTER)
         self.roster = self.members if roster is None else roster
         self.tau_next = [np.zeros(b.x.size) for b in self.blocks]    # policies add their arc costs here
