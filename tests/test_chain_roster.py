@@ -1,6 +1,7 @@
-"""The bloc's tariffs as Parameters of the chain (issue 12): on the one-stage chain they give
-EquilibriumModel's equilibrium when set on built models (the roster, the external tariff); a
-two-region market solved by hand; bad input refused by name."""
+"""The bloc's tariffs, route bans and export discounts as Parameters of the chain (issue 12): on the
+one-stage chain they give EquilibriumModel's equilibrium when set on built models (the roster,
+the external tariff, a ban, a discount); a two-region market solved by hand; bad input refused
+by name."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models import Bloc, benchmark_from_dataset
-from models.chain import ChainMarket, ChainModel, StageBloc, StageTariff
+from models import Bloc, StockpileFloor, benchmark_from_dataset
+from models.chain import (ChainMarket, ChainModel, ExportDiscounts, RouteBans, StageBloc, StageStockpile,
+                          StageTariff)
 from models.curves import LinearCurve
 from models.errors import ModelInputError
 from models.market import Market
@@ -43,7 +45,7 @@ class Pair:
         total = np.zeros(len(self.regions))
         for pol in self.chain.policies:
             levied_by_importer = isinstance(pol, StageBloc) or getattr(pol, "collected_by", None) == "importer"
-            if isinstance(pol, (StageTariff, StageBloc)) and levied_by_importer == importer:
+            if isinstance(pol, (StageTariff, StageBloc, ExportDiscounts)) and levied_by_importer == importer:
                 total += pol.accounts(self.chain)["government"]
         return total
 
@@ -91,7 +93,7 @@ def ndpr_pair(dataset):
                                           tariffs=(Tariff(ALL, MEMBERS, specific=4.0), Tariff(ALL, "SEA", specific=1.5)))
     policies = [StageTariff("good", 4.0, destinations=MEMBERS, key="tariff_members"),
                 StageTariff("good", 1.5, destinations=("SEA",), key="tariff_SEA"),
-                StageBloc(ALL, MEMBERS, 3.0)]
+                StageBloc(ALL, MEMBERS, 3.0), RouteBans(ALL), ExportDiscounts(ALL)]
     return Pair(bench, scenario, policies)
 
 
@@ -101,6 +103,9 @@ CASES = {
     "roster of two": {"members": ("USA", "EU")},
     "external tariff": {"external_tariff": 8.0},
     "roster and external tariff": {"members": ("USA", "EU", "JPN", "SEA", "KOR"), "external_tariff": 12.0},
+    "ban": {"banned_routes": {"CHN": ("USA", "EU")}},
+    "ban of SEA's exports to its buyers": {"banned_routes": {"SEA": ("USA", "EU", "JPN", "KOR", "IND", "ROW")}},
+    "discount": {"export_discounts": {("CHN", "JPN"): 5.0, ("SEA", "EU"): 2.0}},
 }
 
 
@@ -151,6 +156,22 @@ def test_a_roster_moves_the_tariffs_members_pay(ndpr_pair):
     assert arc("USA", "JPN") == 0.0 and arc("CHN", "SEA") == pytest.approx(1.5 + wedge)
 
 
+def test_a_ban_bars_the_stockpiles_purchases_as_in_equilibrium_model(dataset):
+    """A stockpile at USA buying from every origin: banning CHN → USA bars CHN's sales to it too."""
+    bench = untied(benchmark_from_dataset(dataset, "ndpr"))
+    level, budget = 1.1 * float(bench.prices["USA"]), 300.0
+    pair = Pair(bench, bench.base_scenario.extend(name="stockpile", floors=StockpileFloor("USA", level, budget)),
+                [StageStockpile("good", "USA", level, budget, eligible_origins=ALL), RouteBans(ALL)])
+    single, chain = pair.solve()
+    assert chain.wedges["stockpile_good"]["from[CHN]"] > 0.1
+    single, chain = pair.solve(banned_routes={"CHN": ("USA",)})
+    assert_same_equilibrium(pair, single, chain)
+    w = chain.wedges["stockpile_good"]
+    assert w["from[CHN]"] == pytest.approx(0.0, abs=1e-7) and single.stockpile_by_origin["CHN"] == pytest.approx(0.0, abs=1e-7)
+    assert w["purchases_kt"] == pytest.approx(single.stockpile["purchases"], abs=1e-5)
+    assert w["price"] == pytest.approx(single.stockpile["price_paid"], abs=1e-5)
+
+
 # ---------------------------------------------------------------- by hand
 def supplier_market() -> Market:
     """A (demand 100 − D, supply 10 + S) and B (supply 10 + S only), freight 3 both ways."""
@@ -163,7 +184,8 @@ def supplier_market() -> Market:
 def hand_model():
     """A levies 4 on imports; a bloc of A alone charges 2 more on B's goods."""
     return ChainModel(ChainMarket.one_stage(supplier_market()),
-                      [StageTariff("good", 4.0, destinations=("A",)), StageBloc(ALL, ("A",), 2.0)])
+                      [StageTariff("good", 4.0, destinations=("A",)), StageBloc(ALL, ("A",), 2.0),
+                       RouteBans(ALL), ExportDiscounts(ALL)])
 
 
 def _check(result, p_a, w_b, gov_a, gov_b=0.0):
@@ -193,6 +215,22 @@ def test_the_roster_and_the_external_tariff_solved_by_hand():
     assert model.problem is problem
 
 
+def test_a_ban_and_a_discount_solved_by_hand():
+    """A ban on B → A: A in autarky, ``100 − p = p − 10``, p = 55, B sells nothing. B a member with a
+    discount of 3 on its sales to A: c = 3 − 3 = 0, p = w_B = 40, B ships 30 and its government
+    pays 3 × 30 = 90."""
+    model = hand_model()
+    res = model.solve(banned_routes={"B": "A"})
+    st = res.stage("good")
+    assert st.loc["A", "delivered_price"] == pytest.approx(55.0, abs=TOL)
+    assert st.loc["B", "production"] == pytest.approx(0.0, abs=TOL)
+    assert res.wedges["banned_routes"]["shipped_on_banned_kt"] == pytest.approx(0.0, abs=TOL)
+    assert max(res.certificate.values()) < 1e-5
+    res = model.solve(banned_routes={}, members=("A", "B"), export_discounts={("B", "A"): 3.0})
+    _check(res, 40.0, 40.0, 0.0, gov_b=-90.0)
+    assert res.wedges["export_discounts"] == {"discount[B->A]": 3.0}
+
+
 def test_a_bloc_of_one_stage_leaves_the_other_stages_tariffs(rare_earths):
     """On the rare-earth chain a bloc on the magnet stage frees the members' magnet trade only."""
     model = ChainModel(rare_earths.chain, [StageTariff("oxide", 2.0, destinations=MEMBERS),
@@ -210,10 +248,41 @@ def test_a_bloc_of_one_stage_leaves_the_other_stages_tariffs(rare_earths):
             assert tau[between][0] == pytest.approx(member_rate)
 
 
+def test_a_ban_on_every_stage_and_a_discount_on_one(rare_earths):
+    """``stage=ALL`` bars CHN's sales to the core members at every stage of the rare-earth chain (one
+    ``0 ≤`` row per stage, all set at a solve); a discount named for the oxide stage cuts only that
+    stage's arc cost, and CHN's government pays it on what it ships there."""
+    model = ChainModel(rare_earths.chain, [RouteBans(ALL), ExportDiscounts("oxide")])
+    problem = model.problem
+    free = model.solve()
+    res = model.solve(banned_routes={"CHN": MEMBERS}, export_discounts_oxide={("CHN", "SEA"): 4.0})
+    assert model.problem is problem and max(res.certificate.values()) < 1e-5
+    flows = res.flows
+    to_members = flows[(flows["origin"] == "CHN") & flows["destination"].isin(MEMBERS)]
+    before = free.flows[(free.flows["origin"] == "CHN") & free.flows["destination"].isin(MEMBERS)]
+    assert before["kt"].sum() > 1.0 and to_members["kt"].sum() == pytest.approx(0.0, abs=1e-6)
+    assert res.wedges["banned_routes"]["banned_arcs"] >= len(MEMBERS)
+    oxide = flows[(flows["stage"] == "oxide") & (flows["origin"] == "CHN") & (flows["destination"] == "SEA")]
+    paid = 4.0 * float(oxide["kt"].sum())
+    assert paid > 1.0
+    discounts = model.policies[1].accounts(model)["government"]
+    assert discounts[model.idx["CHN"]] == pytest.approx(-paid, abs=1e-6) and np.count_nonzero(discounts) <= 1
+    for b in model.blocks:
+        tau = np.asarray(b.tau.value)
+        assert (np.count_nonzero(tau) == 1 and tau.min() == -4.0) if b.name == "oxide" else not tau.any()
+
+
 # ---------------------------------------------------------------- bad input
 @pytest.mark.parametrize("updates, message", [
     ({"members": ("A", "XX")}, r"members = 'XX'.*region ids among \['A', 'B'\]"),
     ({"external_tariff": -1.0}, r"external_tariff = -1.0.*non-negative tariff"),
+    ({"banned_routes": {"XX": "A"}}, r"banned_routes \(origin\) = 'XX'.*region ids among"),
+    ({"banned_routes": {"B": ("A", "XX")}}, r"banned_routes\[B\] = 'XX'.*region ids among"),
+    ({"banned_routes": ["B", "A"]}, r"banned_routes = \['B', 'A'\].*a mapping origin -> destinations"),
+    ({"export_discounts": {("B", "A"): -2.0}}, r"export_discounts\[\('B', 'A'\)\] = -2.0.*non-negative discount"),
+    ({"export_discounts": {("B", "XX"): 2.0}}, r"export_discounts \(key\) = 'XX'.*region ids among"),
+    ({"export_discounts": {("B", "B"): 2.0}}, r"export_discounts \(key\) = \('B', 'B'\).*two different regions"),
+    ({"export_discounts": {("B", "A"): "much"}}, r"export_discounts\[\('B', 'A'\)\] = 'much'.*non-negative discount"),
 ])
 def test_bad_settings_are_refused_by_name_and_leave_the_model_as_it_was(updates, message):
     model = hand_model()
@@ -228,11 +297,13 @@ def test_bad_policies_are_refused_by_name():
     with pytest.raises(ModelInputError, match=r"policies\[0\].members = 'XX'"):
         ChainModel(chain, [StageBloc(ALL, ("A", "XX"))])
     with pytest.raises(ModelInputError, match=r"policies\[0\].stage = 'ore'.*a stage of toy"):
-        ChainModel(chain, [StageBloc("ore", ("A",))])
+        ChainModel(chain, [RouteBans("ore")])
+    with pytest.raises(ModelInputError, match=r"policies\[0\].discounts\[\('B', 'A'\)\] = -1"):
+        ChainModel(chain, [ExportDiscounts(ALL, {("B", "A"): -1})])
     with pytest.raises(ModelInputError, match=r"StageBloc.external_tariff = -3"):
         StageBloc(ALL, ("A",), -3)
-    with pytest.raises(ModelInputError, match=r"StageBloc.stage = None"):
-        StageBloc(None)
+    with pytest.raises(ModelInputError, match=r"RouteBans.stage = None"):
+        RouteBans(None)
     no_roster = ChainModel(chain, [StageBloc(ALL)])
     with pytest.raises(ModelInputError, match=r"external_tariff.members = None.*a roster"):
         no_roster.solve()

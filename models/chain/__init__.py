@@ -2,7 +2,7 @@
 
 ``spec`` (stages and chains), ``data`` (the sourced CSVs and the calibration), ``build`` (the
 programme), ``policies`` (the policy protocol and the trade instruments), ``floors`` (the price
-floors), ``routes`` (the bloc's tariffs, set at a solve),
+floors), ``routes`` (the bloc's tariffs, route bans and export discounts, set at a solve),
 ``search`` (the preferential floors' tariff search), ``result`` (readback, certificate,
 accounts), ``synthetic`` (a seeded chain for benchmarks).
 
@@ -13,10 +13,12 @@ policies)`` returns the prices, quantities, welfare and wedges of
 guaranteed price (:class:`StageGuaranteedPrice`: levy and export refund), a stockpile restricted
 to eligible origins (:class:`StageStockpile` with ``eligible_origins``: arcs of its own, the
 single-good ``y_i``), the bloc's roster set on the built programme (``solve(members=...)``,
-as EquilibriumModel's settable ``members``), and the bloc's tariffs as Parameters set at a
-solve (``tests/test_chain_roster.py``): :class:`StageBloc`, members' mutual import tariffs
-removed and the common external tariff on non-members' goods, both following the roster,
-``solve(external_tariff=...)``; it names its stage, or covers every stage with ``stage=ALL``
+as EquilibriumModel's settable ``members``), and the arc instruments of :mod:`.routes`, all
+Parameters set at a solve (``tests/test_chain_roster.py``): the bloc's tariffs
+(:class:`StageBloc`: members' mutual import tariffs removed and the common external tariff on
+non-members' goods, both following the roster; ``solve(external_tariff=...)``), and
+``solve(banned_routes=...)`` (:class:`RouteBans`) and ``solve(export_discounts=...)``
+(:class:`ExportDiscounts`). Each names its stage, or covers every stage with ``stage=ALL``
 (then its key is the single-good keyword). A licence rent the solver leaves undetermined is
 settled as the single-good readback settles it.
 
@@ -28,8 +30,6 @@ What :class:`EquilibriumModel` still needs to become a thin wrapper:
   subsidies into :class:`StageSubsidy`, the preferential floor into :class:`StageFloor`, the CfD
   into :class:`StageCfd`; ad valorem rates converted at benchmark prices before they reach the
   chain (the chain takes specific rates only);
-* ``banned_routes`` and ``export_discounts`` as Parameters of the chain's policies rather than
-  policy constants;
 * isoelastic curves (the chain accepts linear ones only) and the single-good result's columns
   (``border_price``/``supply_price``, with the settled convention for the prices of regions that
   trade nothing on one side, :func:`models.certificate.settle_indeterminate_prices`, which the
@@ -46,9 +46,9 @@ from .build import ChainModel
 from .floors import StageCfd, StageFloor, StageGuaranteedPrice, StageStockpile
 from .policies import ChainPolicy, ExportControl, StageSubsidy, StageTariff
 from .result import ChainResult, ChainSweep
-from .routes import StageBloc
+from .routes import ExportDiscounts, RouteBans, StageBloc
 from .spec import ChainMarket, Stage
 
 __all__ = ["ChainMarket", "Stage", "ChainModel", "ChainPolicy", "StageTariff", "ExportControl",
            "StageSubsidy", "StageStockpile", "StageCfd", "StageGuaranteedPrice", "StageFloor", "StageBloc",
-           "ChainResult", "ChainSweep"]
+           "RouteBans", "ExportDiscounts", "ChainResult", "ChainSweep"]

@@ -1,12 +1,14 @@
-"""Instruments on a chain's arcs that a solve sets: the bloc's tariffs (MODEL.md §2, §4; the
-single-good form is :func:`models.trade_costs.policy_trade_costs` with the ``members`` and
-``external_tariff`` of :meth:`models.equilibrium.EquilibriumModel.solve`).
+"""Instruments on a chain's arcs that a solve sets: the bloc's tariffs, route bans, export discounts
+(MODEL.md §2, §4; the single-good forms are :func:`models.trade_costs.policy_trade_costs` and the
+``members``, ``external_tariff``, ``banned_routes`` and ``export_discounts`` of
+:meth:`models.equilibrium.EquilibriumModel.solve`).
 
 Each covers one stage (``stage="oxide"``) or every stage of the chain (``stage=ALL``): a stage is
 always named or ``ALL`` given, never implied, because an export control or a discount on one
 stage of a chain is a different policy from the same on all of them. All their numbers are cvxpy
-Parameters of the built programme (the arc costs ``τ^s``), so a roster or a tariff set at
-:meth:`~models.chain.ChainModel.solve` re-solves the same problem. Stage ``s``, arcs ``i → j`` with ``i ≠ j`` (a stockpile's own arcs ``i → L`` count as
+Parameters of the built programme (the arc costs ``τ^s``, a ban's arc mask), so a roster, a
+tariff, a ban or a discount set at :meth:`~models.chain.ChainModel.solve` re-solves the same
+problem. Stage ``s``, arcs ``i → j`` with ``i ≠ j`` (a stockpile's own arcs ``i → L`` count as
 arcs to ``L``):
 
 =====================  ==================================================  =====================
@@ -14,18 +16,21 @@ instrument             term or constraint                                  wedge
 =====================  ==================================================  =====================
 StageBloc              ``τ^s_ij``: import tariffs removed for ``i, j ∈ S``;    revenue ``e x_ij`` to
                        ``+ e`` for ``i ∉ S, j ∈ S``                          the member ``j``
+RouteBans              ``Σ_ij b^s_ij x^s_ij ≤ 0``, ``b^s_ij ∈ {0, 1}``          arcs closed
+ExportDiscounts        ``τ^s_ij −= d_ij``                                    ``−d_ij x_ij`` to ``i``
 =====================  ==================================================  =====================
 
 The default keys are the single-good model's keywords on a policy of every stage
-(``external_tariff``) and carry the stage's name on a policy of one stage
-(``external_tariff_oxide``), so that on the one-stage chain
-``solve(members=..., external_tariff=...)`` reads as on
+(``external_tariff``, ``banned_routes``, ``export_discounts``) and carry the stage's name on a
+policy of one stage (``external_tariff_oxide``), so that on the one-stage chain
+``solve(members=..., external_tariff=..., banned_routes=..., export_discounts=...)`` reads as on
 :class:`~models.equilibrium.EquilibriumModel`.
 """
 from __future__ import annotations
 
 from types import SimpleNamespace
 
+import cvxpy as cp
 import numpy as np
 
 from ..errors import ModelInputError
@@ -34,6 +39,38 @@ from ..policies import ALL
 from .policies import ChainPolicy, arc_mask, checked_number
 
 TARIFF = "a non-negative tariff in USD/kg"
+DISCOUNT = "a non-negative discount in USD/kg"
+
+
+def checked_routes(field: str, value, regions) -> dict[str, tuple[str, ...]]:
+    """``{origin: destinations}`` with known regions (an origin's own region dropped); else a
+    ModelInputError naming ``field``, the value and what is allowed."""
+    if not isinstance(value, dict):
+        raise ModelInputError(field, value, "a mapping origin -> destinations (region ids)")
+    out = {}
+    for origin, dests in value.items():
+        check_regions(f"{field} (origin)", origin, regions)
+        dests = (dests,) if isinstance(dests, str) else dests
+        try:
+            dests = tuple(dests)
+        except TypeError:
+            raise ModelInputError(f"{field}[{origin}]", dests, "a region id or a list of region ids") from None
+        out[origin] = tuple(d for d in check_regions(f"{field}[{origin}]", dests, regions) if d != origin)
+    return out
+
+
+def checked_discounts(field: str, value, regions) -> dict[tuple[str, str], float]:
+    """``{(origin, destination): USD/kg}`` with two different known regions and a non-negative
+    amount; else a ModelInputError naming ``field``, the value and what is allowed."""
+    if not isinstance(value, dict):
+        raise ModelInputError(field, value, "a mapping (origin, destination) -> USD/kg")
+    out = {}
+    for arc, amount in value.items():
+        if not (isinstance(arc, tuple) and len(arc) == 2) or arc[0] == arc[1]:
+            raise ModelInputError(f"{field} (key)", arc, "a pair (origin, destination) of two different regions")
+        check_regions(f"{field} (key)", arc, regions)
+        out[arc] = checked_number(f"{field}[{arc}]", amount, DISCOUNT)
+    return out
 
 
 class ArcPolicy(ChainPolicy):
@@ -58,6 +95,14 @@ class ArcPolicy(ChainPolicy):
         else:
             super().validate(chain, field)
             self.stage_ids = [self.s]
+
+    def per_arc(self, model, s: int, amounts: dict[tuple[str, str], float]) -> np.ndarray:
+        """``amounts`` by (origin, destination) spread over stage ``s``'s arcs (own arcs included)."""
+        b, idx = model.blocks[s], model.idx
+        out = np.zeros(b.x.size)
+        for (o, d), v in amounts.items():
+            out[(b.origin == idx[o]) & (b.destination == idx[d])] = v
+        return out
 
     def by_region(self, model, s: int, per_arc: np.ndarray, side: str) -> np.ndarray:
         """``Σ per_arc · x`` on stage ``s`` by ``side`` (``"origin"`` or ``"destination"``), length n."""
@@ -132,3 +177,96 @@ class StageBloc(ArcPolicy):
         return {"external_tariff": h.rate,
                 "imports_from_non_members_kt": float(sum(h.outside[s] @ np.asarray(model.blocks[s].x.value)
                                                          for s in self.stage_ids))}
+
+
+class RouteBans(ArcPolicy):
+    """Routes barred on a stage (``stage=ALL``: every stage), set at a solve.
+
+    ``Σ_ij b^s_ij x^s_ij ≤ 0`` on each covered stage, with the Parameter ``b^s_ij = 1`` on a banned
+    route ``i → j`` and ``0`` elsewhere: shipments on it are barred, a stockpile's purchases at
+    ``j`` from ``i`` (its own arcs ``i → j``) included, as ``banned_routes`` bars them in
+    :meth:`models.equilibrium.EquilibriumModel.solve`. ``routes`` (``{origin: destinations}``) is
+    the default; ``solve(banned_routes={...})`` (the policy's key) replaces it, ``{}`` lifts every
+    ban. A banned arc is closed: its no-arbitrage condition does not apply and the certificate
+    checks ``x^s_ij = 0`` there (the single-good certificate's closed arcs). With no route banned
+    the row is ``0 ≤ 0``; build the policy only into models that set bans.
+    """
+
+    kind = "banned_routes"
+
+    def __init__(self, stage, routes=None, key: str | None = None):
+        super().__init__(stage, key)
+        self.routes = {} if routes is None else routes
+
+    def validate(self, chain, field):
+        super().validate(chain, field)
+        self.routes = checked_routes(f"{field}.routes", self.routes, chain.regions)
+
+    def compile(self, model):
+        bans = {}
+        for s in self.stage_ids:
+            b = model.blocks[s]
+            if b.x.size:
+                bans[s] = cp.Parameter(b.x.size, nonneg=True, name=f"{self.key}[{b.name}]")
+                model.constraints[f"{self.key}[{b.name}]"] = bans[s] @ b.x <= 0
+        model.handles[self.key] = SimpleNamespace(bans=bans, routes=self.routes)
+
+    def apply(self, model, override):
+        h = self.h(model)
+        h.routes = self.routes if override is None else checked_routes(self.key, override, model.chain.regions)
+        for s, param in h.bans.items():
+            mask = self.per_arc(model, s, {(o, d): 1.0 for o, dests in h.routes.items() for d in dests})
+            if param.value is None or not np.array_equal(param.value, mask):
+                param.value = mask
+
+    def arc_wedge(self, model, s):
+        param = self.h(model).bans.get(s)
+        if param is None or not np.any(param.value):
+            return None
+        return np.where(np.asarray(param.value) > 0, np.inf, 0.0)
+
+    def wedge(self, model):
+        h = self.h(model)
+        return {"banned_arcs": int(sum(np.count_nonzero(p.value) for p in h.bans.values())),
+                "shipped_on_banned_kt": float(sum(p.value @ np.asarray(model.blocks[s].x.value)
+                                                  for s, p in h.bans.items()))}
+
+
+class ExportDiscounts(ArcPolicy):
+    """Price cuts exporters pay on routes of a stage (``stage=ALL``: every stage), set at a solve.
+
+    ``τ^s_ij −= d_ij`` on each covered stage: buyers at ``j`` pay ``d_ij`` less than ``i``'s
+    producers receive plus freight and tariffs, and ``i``'s government pays ``d_ij x^s_ij`` (a
+    negative export tax in its accounts), as ``export_discounts`` in
+    :meth:`models.equilibrium.EquilibriumModel.solve`. A stockpile's purchases at ``j`` from ``i``
+    get the discount too. ``discounts`` (``{(origin, destination): USD/kg}``, ``d ≥ 0``) is the
+    default; ``solve(export_discounts={...})`` (the policy's key) replaces it.
+    """
+
+    kind = "export_discounts"
+
+    def __init__(self, stage, discounts=None, key: str | None = None):
+        super().__init__(stage, key)
+        self.discounts = {} if discounts is None else discounts
+
+    def validate(self, chain, field):
+        super().validate(chain, field)
+        self.discounts = checked_discounts(f"{field}.discounts", self.discounts, chain.regions)
+
+    def compile(self, model):
+        model.handles[self.key] = SimpleNamespace(discounts=self.discounts, cut={})
+
+    def apply(self, model, override):
+        h = self.h(model)
+        h.discounts = (self.discounts if override is None
+                       else checked_discounts(self.key, override, model.chain.regions))
+        for s in self.stage_ids:
+            h.cut[s] = self.per_arc(model, s, h.discounts)
+            model.tau_next[s] -= h.cut[s]
+
+    def accounts(self, model):
+        h = self.h(model)
+        return {"government": -sum(self.by_region(model, s, h.cut[s], "origin") for s in self.stage_ids)}
+
+    def wedge(self, model):
+        return {f"discount[{o}->{d}]": v for (o, d), v in self.h(model).discounts.items()}
