@@ -234,6 +234,15 @@ def test_a_roster_is_checked(rare_earths):
         no_roster.solve()
 
 
+def test_a_refused_value_does_not_stay_on_the_model():
+    """A value a policy refuses at a solve raises, and the next solve uses the last accepted ones
+    (the quota of 10 of :func:`test_licence_rent_solved_by_hand`: A's price 50)."""
+    model = ChainModel(ChainMarket.one_stage(two_region_market(b_demand=False)), [ExportControl("good", "B", ("A",), 10.0)])
+    with pytest.raises(ModelInputError, match=r"quota_good_B = -1.0.*non-negative quantity"):
+        model.solve(quota_good_B=-1.0)
+    assert model.solve().stage("good").loc["A", "delivered_price"] == pytest.approx(50.0, abs=TOL)
+
+
 # ---------------------------------------------------------------- the licence rent where the dual is not unique
 def test_licence_rent_solved_by_hand():
     """Symmetric A and B trade nothing (autarky at 55, freight 1): a ban from A to B bars an arc that

@@ -22,14 +22,18 @@ along the chain (:mod:`models.chain.result` checks it on every solution). Only a
 carry goods are variables: from regions with a cost curve at ``s`` to regions that use stage
 ``s`` (final demand at ``s`` or a cost curve at ``s+1``). Prices are the balances' duals.
 
-Each policy (:mod:`models.chain.policies`, :mod:`models.chain.floors`) compiles itself into the
+Each policy (:mod:`models.chain.policies`, :mod:`models.chain.floors`, :mod:`models.chain.routes`) compiles itself into the
 programme: it adds variables, objective terms, uses and outflows at a stage's balances, arcs of
 its own (a stockpile buying from eligible origins: arcs ``i → L`` that end at the stockpile, not
 at ``L``'s delivered balance, so freight, tariffs, quotas and the zone cover them like any arc),
 and constraints, holds its numbers in cvxpy Parameters, and reads its own wedges back from the
 duals. The bloc's roster (``members``: which regions the floors cover, the zone, a stockpile's
-``MEMBERS`` eligibility) is set at a solve without a rebuild: policies read ``model.roster``
-and set their Parameters from it. This module knows no policy by name except the preferential
+``MEMBERS`` eligibility, the arcs a :class:`~models.chain.StageBloc` frees of import tariffs and
+charges its external tariff) is set at a solve without a rebuild: policies read ``model.roster``
+and set their Parameters from it. Arc costs are set in two passes, so that a bloc's removal of
+members' mutual tariffs does not depend on the order of the policies: first every policy's
+``tariff_free_arcs`` (``model.tariff_free``), then every policy's ``apply`` (which adds to
+``model.tau_next``). This module knows no policy by name except the preferential
 floor's search, which re-solves the built programme (:mod:`models.chain.search`).
 """
 from __future__ import annotations
@@ -253,10 +257,26 @@ class ChainModel:
                 raise ModelInputError("solve() keyword", key, f"a policy key among {known}")
         if updates.get(ROSTER) is not None:
             updates = {**updates, ROSTER: self._roster(updates[ROSTER])}
+        previous = dict(self.overrides)
         self.overrides.update(updates)
+        try:
+            self._set_parameters()
+        except ModelInputError:     # a refused value does not stay on the model: the last good ones do
+            self.overrides = previous
+            with contextlib.suppress(ModelInputError):
+                self._set_parameters()
+            raise
+
+    def _set_parameters(self) -> None:
+        """Every policy's Parameters from its own values, the overrides and the roster."""
         roster = self.overrides.get(ROSTER)
         self.roster = self.members if roster is None else roster
         self.tau_next = [np.zeros(b.x.size) for b in self.blocks]    # policies add their arc costs here
+        # arcs whose import tariffs a bloc removes at this roster, known before any tariff is set
+        self.tariff_free = [np.zeros(b.x.size, dtype=bool) for b in self.blocks]
+        for pol in self.policies:
+            for s, free in pol.tariff_free_arcs(self).items():
+                self.tariff_free[s] |= free
         for pol in self.policies:
             pol.apply(self, self.overrides.get(pol.key))
         for b, tau in zip(self.blocks, self.tau_next):

@@ -16,6 +16,10 @@ calls, in order:
     add variables, objective terms (``model.terms``), uses at delivered balances
     (``model.extra_use[s]``), outflows at producers' balances (``model.extra_out[s]``) and
     constraints (``model.constraints``); numbers a solve may change are cvxpy Parameters;
+``tariff_free_arcs(model)``
+    ``{stage: mask}`` of the arcs on which the policy removes import tariffs at this solve (a
+    bloc's members' mutual trade); called for every policy before any ``apply``, and gathered in
+    ``model.tariff_free``, which :class:`StageTariff` reads;
 ``apply(model, override)``
     set the Parameters (``override`` replaces the policy's own number when not ``None``; the bloc's
     roster, ``model.roster``, when not ``None``, replaces the regions a roster-bound policy covers);
@@ -27,12 +31,14 @@ calls, in order:
 
 So a new instrument is one new class; the build and the readback never name it. This module
 holds the protocol and the trade instruments; the price floors (stockpile, CfD, guaranteed price,
-the preferential floor) are in :mod:`models.chain.floors`.
+the preferential floor) are in :mod:`models.chain.floors`; the bloc's tariffs, route bans and
+export discounts, which a solve sets, in :mod:`models.chain.routes`.
 
 ==================  ===================================================  =====================
 instrument          term or constraint                                   wedge (dual)
 ==================  ===================================================  =====================
-StageTariff         ``τ^s_ij += r`` on covered arcs (a cost in the bill)   revenue ``r x_ij``
+StageTariff         ``τ^s_ij += r`` on covered arcs (a cost in the bill;   revenue ``r x_ij``
+                    an import tariff not on a bloc's members' arcs)
 ExportControl       ``Σ_{j∈J} x^s_oj ≤ Q`` (a ban is ``Q = 0``)            licence rent ``ρ``
 StageSubsidy        ``+ σ Y_{s,r}`` in the objective                       outlay ``σ Y``
 ==================  ===================================================  =====================
@@ -81,6 +87,10 @@ class ChainPolicy:
 
     def own_arcs(self, chain) -> dict[int, tuple[int, list[int]]]:
         """``{stage: (location, origins)}`` (region indices) of the arcs that end at the policy."""
+        return {}
+
+    def tariff_free_arcs(self, model) -> dict[int, np.ndarray]:
+        """``{stage: boolean mask over the stage's arcs}``: where this policy removes import tariffs."""
         return {}
 
     def compile(self, model) -> None:
@@ -162,7 +172,11 @@ class StageTariff(ChainPolicy):
     """A specific tariff (or export tax) of ``rate`` USD/kg on a stage's covered arcs.
 
     ``τ^s_ij += rate`` for ``i`` in ``origins``, ``j`` in ``destinations``, ``i ≠ j``; the revenue
-    ``rate · x_ij`` goes to the importer (``kind="tariff"``) or the exporter (``"export_tax"``).
+    ``rate · x_ij`` goes to the importer (``collected_by="importer"``, an import tariff) or the
+    exporter (``"exporter"``, an export tax). An import tariff is roster-aware: it is not levied
+    on arcs a bloc frees at this solve (``model.tariff_free``: both ends members of a
+    :class:`~models.chain.StageBloc`), ``τ^s_ij += rate · 1[(i, j) not free]``; an export tax is
+    the exporter's and stays (:func:`models.trade_costs.policy_trade_costs`).
     """
 
     kind = "tariff"
@@ -191,12 +205,13 @@ class StageTariff(ChainPolicy):
     def apply(self, model, override):
         h = self.h(model)
         h.rate = self.rate if override is None else checked_number(self.key, override, "a non-negative rate in USD/kg")
-        model.tau_next[self.s] += h.rate * h.mask
+        h.levied = h.mask * ~model.tariff_free[self.s] if self.collected_by == "importer" else h.mask
+        model.tau_next[self.s] += h.rate * h.levied
 
     def accounts(self, model):
         h, b = self.h(model), model.blocks[self.s]
         who = b.destination if self.collected_by == "importer" else b.origin
-        gov = np.bincount(who, weights=h.rate * h.mask * b.x.value, minlength=model.chain.n)
+        gov = np.bincount(who, weights=h.rate * h.levied * b.x.value, minlength=model.chain.n)
         return {"government": gov}
 
     def wedge(self, model):
