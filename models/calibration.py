@@ -188,7 +188,9 @@ def calibrate_benchmark(mineral: str, regions, production, consumption, referenc
         Base-year tariffs; they enter the transport problem's costs.
     observed_prices : dict, optional
         Observed domestic prices of exporters below the implied price, e.g. ``{"CHN": 60.0}``:
-        the gap becomes a base export wedge.
+        the gap becomes a base export wedge. An observed price above the implied one (an export
+        subsidy) or below it for a region that is not a net exporter is refused (a typed error),
+        never silently ignored; one equal to it gives no wedge.
     curve : {"linear", "isoelastic"}
     """
     regions = tuple(regions)
@@ -248,7 +250,16 @@ def calibrate_benchmark(mineral: str, regions, production, consumption, referenc
     for region, observed in (observed_prices or {}).items():     # validated above
         k = regions.index(region)
         gap = float(w[k] - observed)
-        if gap > 0 and s0[region] > d0[region]:
+        if gap < -1e-9 * max(1.0, abs(observed)):
+            raise ModelInputError(f"observed_prices[{region}]", observed,
+                                  f"a price at or below the implied base price {w[k]:.6g} USD/kg: a domestic "
+                                  "price above it would be an export subsidy, which the calibration does not encode")
+        if gap > 0 and s0[region] <= d0[region]:
+            raise ModelInputError(f"observed_prices[{region}]", observed,
+                                  f"the price of a net exporter: {region} produces {s0[region]:.6g} kt and consumes "
+                                  f"{d0[region]:.6g} kt in the base year, so a gap below the implied "
+                                  f"{w[k]:.6g} USD/kg cannot be an export wedge")
+        if gap > 0:
             # The wedge leaves the flows unchanged only if the exporter imports nothing. Costs that
             # meet the triangle inequality with equality through it (a tie) can route imports
             # through it at no extra cost: then take an equally cheap pattern without them (the

@@ -179,6 +179,27 @@ def test_export_wedge_on_a_region_that_also_imports_is_rejected():
     assert err.value.field == "observed_prices[X]" and "40.0" in str(err.value)
 
 
+def test_an_observed_price_the_calibration_cannot_encode_is_refused_not_ignored():
+    """Above the implied price (an export subsidy) or below it for a net importer, an observed
+    domestic price used to be dropped without a word; it is now a typed error naming it."""
+    regions = ("X", "C", "D")
+    t = transport_matrix(regions, [[0, 1, 1], [1, 0, 2], [1, 2, 0]])
+    kwargs = dict(mineral="test", regions=regions, production={"X": 60.0, "C": 40.0, "D": 0.0},
+                  consumption={"X": 30.0, "C": 0.0, "D": 70.0}, reference_price=50.0,
+                  reference_region="D", transport_cost=t, demand_elasticity=-0.5, supply_elasticity=0.5)
+    implied = float(calibrate_benchmark(**kwargs).supply_prices["X"])
+    with pytest.raises(ModelInputError, match="export subsidy") as err:
+        calibrate_benchmark(**kwargs, observed_prices={"X": implied + 5.0})
+    assert err.value.field == "observed_prices[X]"
+    same = calibrate_benchmark(**kwargs, observed_prices={"X": implied})
+    assert same.export_wedge["X"] == 0.0
+    importer = dict(kwargs, production={"X": 20.0, "C": 80.0, "D": 0.0})
+    implied_importer = float(calibrate_benchmark(**importer).supply_prices["X"])
+    with pytest.raises(ModelInputError, match="net exporter") as err:
+        calibrate_benchmark(**importer, observed_prices={"X": implied_importer - 5.0})
+    assert err.value.field == "observed_prices[X]"
+
+
 def test_export_wedge_with_tied_routes_through_the_exporter_replicates():
     """C -1- X -1- D on a line: shipping C -> D costs exactly C -> X plus X -> D, so serving X's
     consumers from C while X exports is as cheap as shipping directly, and the interior-point
