@@ -104,7 +104,8 @@ class Range:
                    = b − √((1 − u)(b − a)(b − c))       otherwise
 
         Two ranges read at the same ``u`` couple two inputs comonotonically, each keeping its own
-        triangular distribution (a draw of one horizon's elasticity gives the other's)."""
+        distribution (a draw of one horizon's elasticity gives the other's); a uniform range's is
+        ``a + u (b − a)``."""
         u = float(u)
         if not 0.0 <= u <= 1.0:
             raise ModelInputError("quantile", u, "a probability in [0, 1]")

@@ -89,7 +89,6 @@ class FloorState:
         for model in self.models.values():
             pin(model)
 
-
     def _levels(self, name: str, subsidy: float) -> dict:
         s = self.setting
         if name == "baseline":

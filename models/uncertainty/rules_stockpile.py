@@ -123,9 +123,8 @@ class StockpileContext:
         moved = {}
         for side, prefix in SIDES.items():
             curves = market.demand_curve if side == "demand" else market.supply_curve
-            moved[side] = {r: s.ranges[(s.mineral, side, other)].quantile(
-                s.ranges[(s.mineral, side, own)].cdf(float(row[f"{prefix}_{r}"])))
-                for r in market.regions if curves(r) is not None}
+            moved[side] = {r: s.at_same_quantile(s.mineral, side, own, float(row[f"{prefix}_{r}"]))
+                           for r in market.regions if curves(r) is not None}
         base = s.central[(s.mineral, other)]
         by_horizon[other][s.mineral] = base.recalibrated(
             moved["demand"], moved["supply"], export_wedge=kept_wedge(base, s.china, row["price_gap_share"]))
@@ -133,8 +132,7 @@ class StockpileContext:
             if m == s.mineral:
                 continue
             short = {side: float(row[f"{prefix}_{DISRUPTION_HORIZON}_{m}"]) for side, prefix in SIDES.items()}
-            long = {side: s.ranges[(m, side, PURCHASE_HORIZON)].quantile(
-                s.ranges[(m, side, DISRUPTION_HORIZON)].cdf(short[side])) for side in SIDES}
+            long = {side: s.at_same_quantile(m, side, DISRUPTION_HORIZON, short[side]) for side in SIDES}
             for horizon, values in ((DISRUPTION_HORIZON, short), (PURCHASE_HORIZON, long)):
                 by_horizon[horizon][m] = s.central[(m, horizon)].recalibrated(values["demand"], values["supply"])
         order = lambda d: {m: d[m] for m in s.minerals}            # noqa: E731  the chapter's order
@@ -187,6 +185,12 @@ class StockpileState:
                        for m in self.minerals for side in SIDES for h in (DISRUPTION_HORIZON, PURCHASE_HORIZON)}
         self.setting = C14Setting(MATERIAL_SPIKE, STABILISING_SHARE, PURCHASE_YEARS, HOLDING_YEARS,
                                   float(vault["budget_musd"].sum()), self.minerals)
+
+    def at_same_quantile(self, mineral: str, side: str, horizon: str, elasticity: float) -> float:
+        """The other horizon's elasticity at the quantile ``elasticity`` has in ``horizon``'s range:
+        ``ε_other = F_other⁻¹(F_horizon(ε))`` (see the module docstring)."""
+        return self.ranges[(mineral, side, _other(horizon))].quantile(
+            self.ranges[(mineral, side, horizon)].cdf(elasticity))
 
     def context(self, draw: Draw) -> StockpileContext:
         return StockpileContext(self, draw)

@@ -132,7 +132,6 @@ def c27(ctx: StrategicContext) -> RuleOutcome:
     return _outcome(limit_pricing_verdict(ctx.setting, none, pref, float(none["e if no entry"])))
 
 
-
 register_family(Family("strategic", StrategicState, known_need=lambda name: name in NEEDS,
                        description="the flooding chapter's strategic supplier and entrants (StrategicContext)"))
 register(Rule("C41", "C41", ("lever",), c41, "China has the lowest cost and still profits", family="strategic"))
